@@ -1,0 +1,292 @@
+//! Compiling a [`Lexicon`] into patterns over the normalized text: term variants (Latin
+//! multi-word joins, pinyin spellings), word-boundary requirements, allow phrases and regexes.
+
+use std::collections::HashMap;
+
+use pinyin::ToPinyin;
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use crate::Flags;
+use crate::engine::{self, AllowSet, Engine, EngineKind};
+use crate::error::{Error, ErrorKind};
+use crate::normalize::{BREAK, Class, Normalizer, is_cjk};
+use crate::report::Action;
+use crate::wordlist::{Lexicon, MatchMode};
+
+/// Terms with at most this many CJK characters get mixed pinyin variants (`赌bo`).
+const MIXED_PINYIN_MAX: usize = 4;
+/// Regex compile limits: a list cannot make the filter huge.
+const REGEX_SIZE_LIMIT: usize = 2 << 20;
+
+/// What a Latin end of a pattern needs next to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Edge {
+    /// Nothing: CJK, or `match=substring`.
+    Free,
+    /// No letter next to it.
+    Letter,
+    /// No digit next to it.
+    Digit,
+}
+
+/// A rule that can produce hits: a term or a regex.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub category: u32,
+    pub text: String,
+    pub action: Action,
+    pub cite: String,
+}
+
+/// One rule behind a pattern string.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PatternRef {
+    pub rule: u32,
+    pub left: Edge,
+    pub right: Edge,
+    pub pinyin: bool,
+    /// Flags the term needed itself; a hit does not report them.
+    pub own_flags: Flags,
+}
+
+/// Everything the scan needs.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub rules: Vec<Rule>,
+    pub categories: Vec<String>,
+    pub patterns: Vec<Vec<PatternRef>>,
+    pub pattern_count: usize,
+    pub engine: Box<dyn Engine>,
+    pub allow: AllowSet,
+    /// Per allow pattern: the categories it applies to (`None`: all).
+    pub allow_refs: Vec<Vec<Option<u32>>>,
+    pub regex_set: Option<RegexSet>,
+    /// Per regex of the set: the compiled regex and its rule.
+    pub regexes: Vec<(Regex, u32)>,
+    /// Longest pattern, in normalized bytes.
+    pub max_pattern_len: usize,
+}
+
+fn edge_of(c: Option<char>, normalizer: &Normalizer) -> Edge {
+    match c.map(|c| normalizer.class_of(c)) {
+        Some(Class::Letter) => Edge::Letter,
+        Some(Class::Digit) => Edge::Digit,
+        _ => Edge::Free,
+    }
+}
+
+/// The pinyin spellings of a normalized Chinese term: all-pinyin joined and spaced, and for
+/// short terms every mix of characters and syllables (`赌bo`, `du博`).
+pub(crate) fn pinyin_variants(term: &str) -> Vec<String> {
+    let parts: Vec<(char, Option<&'static str>)> =
+        term.chars().map(|c| (c, if is_cjk(c) { c.to_pinyin().map(|p| p.plain()) } else { None })).collect();
+    let cjk: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].1.is_some()).collect();
+    if cjk.len() < 2 || parts.iter().any(|(c, p)| is_cjk(*c) && p.is_none()) {
+        return Vec::new();
+    }
+    let render = |mask: u32, spaced: bool| {
+        let mut s = String::new();
+        let mut prev_latin = false;
+        for (k, &(c, p)) in parts.iter().enumerate() {
+            let as_pinyin = cjk.iter().position(|&i| i == k).is_some_and(|j| mask & (1 << j) != 0);
+            match p {
+                Some(py) if as_pinyin => {
+                    if spaced && prev_latin {
+                        s.push(' ');
+                    }
+                    // Plain pinyin writes ü; the normalized text has it as u (typed v too).
+                    s.extend(py.chars().map(|c| if c == 'ü' { 'u' } else { c }));
+                    prev_latin = true;
+                }
+                _ => {
+                    s.push(c);
+                    prev_latin = c.is_ascii_alphanumeric();
+                }
+            }
+        }
+        s
+    };
+    let all = (1u32 << cjk.len()) - 1;
+    let mut out = vec![render(all, false), render(all, true)];
+    if cjk.len() <= MIXED_PINYIN_MAX {
+        for mask in 1..all {
+            out.push(render(mask, false));
+        }
+    }
+    // ü also typed as v.
+    let with_v: Vec<String> = parts
+        .iter()
+        .any(|(_, p)| p.is_some_and(|p| p.contains('ü')))
+        .then(|| vec![render_v(&parts, false), render_v(&parts, true)])
+        .unwrap_or_default();
+    out.extend(with_v);
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn render_v(parts: &[(char, Option<&'static str>)], spaced: bool) -> String {
+    let syllables: Vec<String> =
+        parts.iter().map(|(c, p)| p.map_or_else(|| c.to_string(), |p| p.replace('ü', "v"))).collect();
+    syllables.join(if spaced { " " } else { "" })
+}
+
+impl Compiled {
+    pub(crate) fn build(lex: &Lexicon, normalizer: &Normalizer, kind: EngineKind) -> Result<Compiled, Error> {
+        let categories: Vec<String> = lex.categories().iter().map(|c| c.id.clone()).collect();
+        let cat_index =
+            |id: &str| categories.iter().position(|c| c == id).expect("lexicon registers every category") as u32;
+        let mut rules = Vec::new();
+        let mut pattern_ids: HashMap<String, u32> = HashMap::new();
+        let mut patterns: Vec<Vec<PatternRef>> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        let opts = normalizer.options();
+
+        for term in lex.terms() {
+            let (norm, own_flags) = normalizer.normalize_term(&term.text);
+            if norm.is_empty() {
+                return Err(Error::at(
+                    ErrorKind::EmptyTerm,
+                    term.location.clone(),
+                    format!("term {:?} is only noise once normalized: it would never match", term.text),
+                ));
+            }
+            if norm.contains(BREAK) {
+                return Err(Error::at(
+                    ErrorKind::EmptyTerm,
+                    term.location.clone(),
+                    format!(
+                        "term {:?} has a run of noise longer than max_gap ({}): it would never match",
+                        term.text, opts.max_gap
+                    ),
+                ));
+            }
+            let rule = rules.len() as u32;
+            let category = cat_index(&term.category);
+            rules.push(Rule {
+                category,
+                text: term.text.clone(),
+                action: lex.term_action(term),
+                cite: term.location.to_string(),
+            });
+            let pinyin_on =
+                opts.pinyin && term.pinyin.unwrap_or_else(|| lex.category(&term.category).is_some_and(|c| c.pinyin));
+            let mut variants: Vec<(String, bool)> = vec![(norm.clone(), false)];
+            if norm.contains(' ') {
+                variants.push((norm.replace(' ', ""), false));
+            }
+            if pinyin_on {
+                variants.extend(pinyin_variants(&norm).into_iter().map(|v| (v, true)));
+            }
+            for (text, pinyin) in variants {
+                let (left, right) = if term.mode == MatchMode::Substring {
+                    (Edge::Free, Edge::Free)
+                } else {
+                    (edge_of(text.chars().next(), normalizer), edge_of(text.chars().next_back(), normalizer))
+                };
+                let id = *pattern_ids.entry(text.clone()).or_insert_with(|| {
+                    patterns.push(Vec::new());
+                    texts.push(text);
+                    (patterns.len() - 1) as u32
+                });
+                let refs = &mut patterns[id as usize];
+                if !refs.iter().any(|r| r.rule == rule) {
+                    refs.push(PatternRef { rule, left, right, pinyin, own_flags });
+                }
+            }
+        }
+        let max_pattern_len = texts.iter().map(String::len).max().unwrap_or(0);
+        let engine = engine::build(kind, &texts)?;
+
+        // Allow phrases.
+        let mut allow_ids: HashMap<String, u32> = HashMap::new();
+        let mut allow_texts: Vec<String> = Vec::new();
+        let mut allow_refs: Vec<Vec<Option<u32>>> = Vec::new();
+        for phrase in lex.allow_phrases() {
+            let (norm, _) = normalizer.normalize_term(&phrase.text);
+            if norm.is_empty() || norm.contains(BREAK) {
+                return Err(Error::at(
+                    ErrorKind::EmptyTerm,
+                    phrase.location.clone(),
+                    format!("allow phrase {:?} is only noise once normalized", phrase.text),
+                ));
+            }
+            let cat = phrase.category.as_deref().map(cat_index);
+            let mut forms = vec![norm.clone()];
+            if norm.contains(' ') {
+                forms.push(norm.replace(' ', ""));
+            }
+            for form in forms {
+                let id = *allow_ids.entry(form.clone()).or_insert_with(|| {
+                    allow_texts.push(form);
+                    allow_refs.push(Vec::new());
+                    (allow_refs.len() - 1) as u32
+                });
+                if !allow_refs[id as usize].contains(&cat) {
+                    allow_refs[id as usize].push(cat);
+                }
+            }
+        }
+        let allow = AllowSet::build(&allow_texts)?;
+
+        // Regex rules.
+        let mut regexes = Vec::new();
+        let mut sources = Vec::new();
+        for r in lex.regex_rules() {
+            let compiled = RegexBuilder::new(&r.pattern)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| Error::at(ErrorKind::Regex, r.location.clone(), format!("bad regular expression: {e}")))?;
+            let rule = rules.len() as u32;
+            rules.push(Rule {
+                category: cat_index(&r.category),
+                text: r.pattern.clone(),
+                action: r.action.unwrap_or_else(|| lex.category(&r.category).map_or(Action::Block, |c| c.action)),
+                cite: r.location.to_string(),
+            });
+            regexes.push((compiled, rule));
+            sources.push(r.pattern.as_str());
+        }
+        let regex_set =
+            if sources.is_empty() {
+                None
+            } else {
+                Some(RegexSetBuilder::new(&sources).size_limit(REGEX_SIZE_LIMIT * 4).build().map_err(|e| {
+                    Error::new(ErrorKind::Regex, format!("the regex rules together are too large: {e}"))
+                })?)
+            };
+        Ok(Compiled {
+            rules,
+            categories,
+            pattern_count: texts.len(),
+            patterns,
+            engine,
+            allow,
+            allow_refs,
+            regex_set,
+            regexes,
+            max_pattern_len,
+        })
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.engine.heap_bytes() + self.allow.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pinyin_forms() {
+        let v = pinyin_variants("赌博");
+        for want in ["dubo", "du bo", "赌bo", "du博"] {
+            assert!(v.contains(&want.to_string()), "{want} missing from {v:?}");
+        }
+        assert!(pinyin_variants("赌").is_empty());
+        assert!(pinyin_variants("abc").is_empty());
+        let v = pinyin_variants("女优");
+        assert!(v.contains(&"nuyou".to_string()) && v.contains(&"nvyou".to_string()), "{v:?}");
+    }
+}

@@ -1,0 +1,163 @@
+//! The matching engine seam: leftmost-longest multi-pattern search over normalized text.
+//!
+//! Everything above this module sees only [`Engine`]; the implementations wrap `daachorse`
+//! (a charwise double-array Aho-Corasick automaton, the default) and `aho-corasick`, so the
+//! two can be swapped and measured against each other.
+
+use std::fmt;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
+
+use crate::error::{Error, ErrorKind};
+
+/// Which automaton runs the search.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EngineKind {
+    /// `daachorse`'s charwise double-array automaton: fastest on Chinese, compact.
+    #[default]
+    DoubleArray,
+    /// `aho-corasick`'s automaton (it picks NFA or DFA by size).
+    AhoCorasick,
+}
+
+/// A compiled set of patterns.
+pub(crate) trait Engine: Send + Sync + fmt::Debug {
+    /// The leftmost-longest match starting at or after `at` (a char boundary of `hay`):
+    /// `(start, end, pattern)`.
+    fn find(&self, hay: &str, at: usize) -> Option<(usize, usize, u32)>;
+    /// Heap memory held.
+    fn heap_bytes(&self) -> usize;
+}
+
+pub(crate) fn build(kind: EngineKind, patterns: &[String]) -> Result<Box<dyn Engine>, Error> {
+    Ok(match kind {
+        EngineKind::DoubleArray => Box::new(DoubleArray::build(patterns)?),
+        EngineKind::AhoCorasick => Box::new(AhoCorasickEngine::build(patterns)?),
+    })
+}
+
+struct DoubleArray(Option<CharwiseDoubleArrayAhoCorasick<u32>>);
+
+impl fmt::Debug for DoubleArray {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DoubleArray").field("heap_bytes", &self.heap_bytes()).finish()
+    }
+}
+
+impl DoubleArray {
+    fn build(patterns: &[String]) -> Result<DoubleArray, Error> {
+        if patterns.is_empty() {
+            return Ok(DoubleArray(None));
+        }
+        let pma = CharwiseDoubleArrayAhoCorasickBuilder::new()
+            .match_kind(daachorse::MatchKind::LeftmostLongest)
+            .build_with_values(patterns.iter().enumerate().map(|(i, p)| (p.as_str(), i as u32)))
+            .map_err(|e| Error::new(ErrorKind::Build, format!("building the matcher: {e}")))?;
+        Ok(DoubleArray(Some(pma)))
+    }
+}
+
+impl Engine for DoubleArray {
+    #[inline]
+    fn find(&self, hay: &str, at: usize) -> Option<(usize, usize, u32)> {
+        let pma = self.0.as_ref()?;
+        let m = pma.leftmost_find_iter(&hay[at..]).next()?;
+        Some((at + m.start(), at + m.end(), m.value()))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.0.as_ref().map_or(0, |p| p.heap_bytes())
+    }
+}
+
+#[derive(Debug)]
+struct AhoCorasickEngine(Option<AhoCorasick>);
+
+impl AhoCorasickEngine {
+    fn build(patterns: &[String]) -> Result<AhoCorasickEngine, Error> {
+        if patterns.is_empty() {
+            return Ok(AhoCorasickEngine(None));
+        }
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(patterns)
+            .map_err(|e| Error::new(ErrorKind::Build, format!("building the matcher: {e}")))?;
+        Ok(AhoCorasickEngine(Some(ac)))
+    }
+}
+
+impl Engine for AhoCorasickEngine {
+    #[inline]
+    fn find(&self, hay: &str, at: usize) -> Option<(usize, usize, u32)> {
+        let m = self.0.as_ref()?.find(Input::new(hay).range(at..))?;
+        Some((m.start(), m.end(), m.pattern().as_u32()))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.0.as_ref().map_or(0, |a| a.memory_usage())
+    }
+}
+
+/// Allow phrases: every occurrence, overlapping, inside a window.
+#[derive(Debug)]
+pub(crate) struct AllowSet {
+    ac: Option<AhoCorasick>,
+    /// Longest phrase in bytes.
+    pub max_len: usize,
+}
+
+impl AllowSet {
+    pub(crate) fn build(patterns: &[String]) -> Result<AllowSet, Error> {
+        let max_len = patterns.iter().map(String::len).max().unwrap_or(0);
+        if patterns.is_empty() {
+            return Ok(AllowSet { ac: None, max_len });
+        }
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(patterns)
+            .map_err(|e| Error::new(ErrorKind::Build, format!("building the allowlist: {e}")))?;
+        Ok(AllowSet { ac: Some(ac), max_len })
+    }
+
+    /// Calls `f` with `(start, end, phrase)` for every phrase occurrence inside `window`;
+    /// stops when `f` returns `true`, and returns whether it did.
+    pub(crate) fn any_in(
+        &self,
+        hay: &str,
+        window: (usize, usize),
+        mut f: impl FnMut(usize, usize, u32) -> bool,
+    ) -> bool {
+        let Some(ac) = &self.ac else { return false };
+        ac.find_overlapping_iter(Input::new(hay).range(window.0..window.1))
+            .any(|m| f(m.start(), m.end(), m.pattern().as_u32()))
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.ac.as_ref().map_or(0, |a| a.memory_usage())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_agree_on_leftmost_longest() {
+        let pats: Vec<String> =
+            ["赌博", "赌博网", "博彩", "free money", "money"].iter().map(|s| s.to_string()).collect();
+        let hay = "在赌博网站博彩 free money";
+        for kind in [EngineKind::DoubleArray, EngineKind::AhoCorasick] {
+            let e = build(kind, &pats).unwrap();
+            let mut at = 0;
+            let mut found = Vec::new();
+            while let Some((s, t, p)) = e.find(hay, at) {
+                found.push((&hay[s..t], p));
+                at = t;
+            }
+            assert_eq!(found, [("赌博网", 1), ("博彩", 2), ("free money", 3)], "{kind:?}");
+            assert_eq!(e.find(hay, hay.len()), None);
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! The facade: [`Filter`] and its builder.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::compile::Compiled;
+use crate::engine::EngineKind;
+use crate::error::Error;
+use crate::normalize::{NormalizeOptions, Normalized, Normalizer};
+use crate::report::{Hit, Report, Verdict, mask_text};
+use crate::scan::{RawHit, SpanBase};
+use crate::wordlist::Lexicon;
+
+/// Where a filter's lists came from, in order, so that it can be rebuilt (for example after
+/// being sent to another process).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ListSource {
+    /// The shipped lexicon.
+    Shipped,
+    /// A list directory.
+    Dir(PathBuf),
+    /// One list file.
+    File(PathBuf),
+    /// List text held in memory: file name (which says what it holds), origin, text.
+    Text {
+        /// `gambling.txt`, `gambling.allow.txt`, `categories.toml`, …
+        name: String,
+        /// How rules from it are cited.
+        origin: String,
+        /// The contents.
+        text: String,
+    },
+}
+
+/// Options for building a [`Filter`].
+///
+/// ```
+/// use lexguard::{Filter, NormalizeOptions};
+///
+/// let filter = Filter::builder()
+///     .default_lists(false)
+///     .list_text("fraud.txt", "办理假证\n代开发票\taction=review\n")
+///     .normalize(NormalizeOptions::new().pinyin(false))
+///     .build()?;
+/// assert_eq!(filter.check("专业 办 理 假 證").categories, ["fraud"]);
+/// # Ok::<(), lexguard::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct FilterBuilder {
+    default_lists: bool,
+    sources: Vec<ListSource>,
+    options: NormalizeOptions,
+    engine: EngineKind,
+}
+
+impl Default for FilterBuilder {
+    fn default() -> Self {
+        FilterBuilder {
+            default_lists: true,
+            sources: Vec::new(),
+            options: NormalizeOptions::new(),
+            engine: EngineKind::default(),
+        }
+    }
+}
+
+impl FilterBuilder {
+    /// Whether the shipped lexicon comes first (default: yes).
+    #[must_use]
+    pub fn default_lists(mut self, yes: bool) -> Self {
+        self.default_lists = yes;
+        self
+    }
+
+    /// Layers a list directory on top of what came before.
+    #[must_use]
+    pub fn list_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.sources.push(ListSource::Dir(dir.into()));
+        self
+    }
+
+    /// Layers one list file (its name says what it holds).
+    #[must_use]
+    pub fn list_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.sources.push(ListSource::File(file.into()));
+        self
+    }
+
+    /// Layers list text held in memory; `name` is the file name that says what it holds
+    /// (`gambling.txt`, `allow.txt`, `spam.regex.txt`, `categories.toml`).
+    #[must_use]
+    pub fn list_text(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
+        let name = name.into();
+        self.sources.push(ListSource::Text { origin: format!("inline:{name}"), name, text: text.into() });
+        self
+    }
+
+    /// Layers a source.
+    #[must_use]
+    pub fn source(mut self, source: ListSource) -> Self {
+        self.sources.push(source);
+        self
+    }
+
+    /// Sets the normalization options.
+    #[must_use]
+    pub fn normalize(mut self, options: NormalizeOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Chooses the matching engine (for comparisons; the default is the fastest).
+    #[must_use]
+    pub fn engine(mut self, engine: EngineKind) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// Loads the lists and compiles the filter.
+    pub fn build(self) -> Result<Filter, Error> {
+        let mut lexicon = Lexicon::new();
+        let mut sources = Vec::new();
+        if self.default_lists {
+            sources.push(ListSource::Shipped);
+        }
+        sources.extend(self.sources);
+        for s in &sources {
+            match s {
+                ListSource::Shipped => lexicon.add_shipped()?,
+                ListSource::Dir(d) => lexicon.add_dir(d)?,
+                ListSource::File(f) => lexicon.add_file(f)?,
+                ListSource::Text { name, origin, text } if name == "categories.toml" => {
+                    lexicon.add_categories(origin, text)?
+                }
+                ListSource::Text { name, origin, text } => lexicon.add_text(name, origin, text)?,
+            }
+        }
+        Filter::from_lexicon_with(lexicon, sources, self.options, self.engine)
+    }
+
+    /// Compiles a lexicon built by hand.
+    pub fn build_lexicon(self, lexicon: Lexicon) -> Result<Filter, Error> {
+        Filter::from_lexicon_with(lexicon, Vec::new(), self.options, self.engine)
+    }
+}
+
+struct Inner {
+    normalizer: Normalizer,
+    compiled: Compiled,
+    lexicon: Lexicon,
+    sources: Vec<ListSource>,
+    engine: EngineKind,
+}
+
+/// A compiled, immutable filter. Cheap to clone (an `Arc`), `Send + Sync`.
+///
+/// ```
+/// use lexguard::{Filter, Verdict};
+///
+/// let filter = Filter::new(); // the shipped lexicon
+/// let report = filter.check("欢迎来到在线赌场，首充送彩金");
+/// assert_eq!(report.verdict, Verdict::Block);
+/// let hit = &report.hits[0];
+/// assert_eq!(hit.category, "gambling");
+/// assert_eq!(&"欢迎来到在线赌场，首充送彩金"[hit.span.bytes[0]..hit.span.bytes[1]], hit.matched);
+///
+/// assert!(filter.is_clean("今天天气很好，我们去操场跑步。"));
+/// assert_eq!(filter.mask("网上赌 博", '*'), "网上***");
+/// ```
+#[derive(Clone)]
+pub struct Filter(Arc<Inner>);
+
+impl fmt::Debug for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Filter")
+            .field("terms", &self.0.lexicon.terms().len())
+            .field("patterns", &self.0.compiled.pattern_count)
+            .field("options", self.0.normalizer.options())
+            .finish()
+    }
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter::new()
+    }
+}
+
+/// Sizes of a compiled filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FilterStats {
+    /// Terms in the lexicon.
+    pub terms: usize,
+    /// Distinct patterns compiled (terms with their variants).
+    pub patterns: usize,
+    /// Allow phrases.
+    pub allow_phrases: usize,
+    /// Regex rules.
+    pub regexes: usize,
+    /// Heap memory of the automata.
+    pub heap_bytes: usize,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<(Normalized, Vec<RawHit>)> = RefCell::new((Normalized::default(), Vec::new()));
+}
+
+impl Filter {
+    /// The shipped lexicon with default options.
+    pub fn new() -> Filter {
+        Filter::builder().build().expect("the shipped lexicon compiles (tested)")
+    }
+
+    /// A builder for other lists and options.
+    pub fn builder() -> FilterBuilder {
+        FilterBuilder::default()
+    }
+
+    /// Compiles `lexicon` with default options.
+    pub fn from_lexicon(lexicon: Lexicon) -> Result<Filter, Error> {
+        Filter::from_lexicon_with(lexicon, Vec::new(), NormalizeOptions::new(), EngineKind::default())
+    }
+
+    fn from_lexicon_with(
+        lexicon: Lexicon,
+        sources: Vec<ListSource>,
+        options: NormalizeOptions,
+        engine: EngineKind,
+    ) -> Result<Filter, Error> {
+        let normalizer = Normalizer::new(options);
+        let compiled = Compiled::build(&lexicon, &normalizer, engine)?;
+        Ok(Filter(Arc::new(Inner { normalizer, compiled, lexicon, sources, engine })))
+    }
+
+    /// Builds the same filter again from its sources (picks up changed files).
+    pub fn rebuild(&self) -> Result<Filter, Error> {
+        let mut b = Filter::builder().default_lists(false).normalize(*self.options()).engine(self.0.engine);
+        for s in &self.0.sources {
+            b = b.source(s.clone());
+        }
+        if self.0.sources.is_empty() {
+            return Filter::from_lexicon_with(self.0.lexicon.clone(), Vec::new(), *self.options(), self.0.engine);
+        }
+        b.build()
+    }
+
+    /// Checks a text.
+    pub fn check(&self, text: &str) -> Report {
+        self.check_bytes(text.as_bytes())
+    }
+
+    /// Checks bytes that should be UTF-8. Invalid sequences are noise (each reads as one
+    /// U+FFFD, as in a lossy decoding); spans stay exact in the original bytes.
+    pub fn check_bytes(&self, input: &[u8]) -> Report {
+        Report::from_hits(self.hits(input, None))
+    }
+
+    /// Checks one named field: every hit carries `field`.
+    pub fn check_field(&self, field: &str, text: &str) -> Report {
+        Report::from_hits(self.hits(text.as_bytes(), Some(field)))
+    }
+
+    /// Checks several named fields (`title`, `body`, …) into one report.
+    pub fn check_fields<'a>(&self, fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Report {
+        let mut report = Report::default();
+        for (name, text) in fields {
+            report.extend(self.hits(text.as_bytes(), Some(name)));
+        }
+        report
+    }
+
+    /// Whether nothing in `text` hits.
+    pub fn is_clean(&self, text: &str) -> bool {
+        self.verdict(text) == Verdict::Pass
+    }
+
+    /// The verdict alone.
+    pub fn verdict(&self, text: &str) -> Verdict {
+        self.with_raw(text.as_bytes(), |raw| raw.iter().map(|h| Verdict::from(h.action)).max().unwrap_or_default())
+    }
+
+    /// Hits per category id (for counting over large inputs without building reports).
+    pub fn count_into(&self, input: &[u8], counts: &mut std::collections::BTreeMap<String, u64>) {
+        self.with_raw(input, |raw| {
+            for h in raw {
+                let cat = &self.0.compiled.categories[self.0.compiled.rules[h.rule as usize].category as usize];
+                *counts.entry(cat.clone()).or_default() += 1;
+            }
+        })
+    }
+
+    /// `text` with every hit replaced by one `mask` character per original character.
+    pub fn mask(&self, text: &str, mask: char) -> String {
+        mask_text(text, &self.hits(text.as_bytes(), None), mask)
+    }
+
+    /// The normalized view of `text` that terms are matched against.
+    pub fn normalize(&self, text: &str) -> String {
+        self.0.normalizer.normalize(text.as_bytes()).text
+    }
+
+    /// The normalized form of a term as it is compiled (empty when it is only noise).
+    pub fn normalize_term(&self, term: &str) -> String {
+        self.0.normalizer.normalize_term(term).0
+    }
+
+    /// The lexicon the filter was built from.
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.0.lexicon
+    }
+
+    /// The sources the filter was built from, in order.
+    pub fn sources(&self) -> &[ListSource] {
+        &self.0.sources
+    }
+
+    /// The normalization options.
+    pub fn options(&self) -> &NormalizeOptions {
+        self.0.normalizer.options()
+    }
+
+    /// Sizes of the compiled filter.
+    pub fn stats(&self) -> FilterStats {
+        FilterStats {
+            terms: self.0.lexicon.terms().len(),
+            patterns: self.0.compiled.pattern_count,
+            allow_phrases: self.0.lexicon.allow_phrases().len(),
+            regexes: self.0.lexicon.regex_rules().len(),
+            heap_bytes: self.0.compiled.heap_bytes(),
+        }
+    }
+
+    /// Runs the scan with thread-local scratch buffers and hands the raw hits to `f`.
+    fn with_raw<R>(&self, input: &[u8], f: impl FnOnce(&[RawHit]) -> R) -> R {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let (norm, raw) = &mut *scratch;
+                self.0.normalizer.normalize_into(input, norm);
+                raw.clear();
+                self.0.compiled.scan(&self.0.normalizer, input, norm, raw);
+                let r = f(raw);
+                if norm.text.capacity() > 1 << 20 {
+                    *norm = Normalized::default();
+                }
+                r
+            }
+            Err(_) => {
+                let norm = self.0.normalizer.normalize(input);
+                let mut raw = Vec::new();
+                self.0.compiled.scan(&self.0.normalizer, input, &norm, &mut raw);
+                f(&raw)
+            }
+        })
+    }
+
+    pub(crate) fn hits(&self, input: &[u8], field: Option<&str>) -> Vec<Hit> {
+        self.with_raw(input, |raw| self.0.compiled.dress(input, raw, field, SpanBase::default()))
+    }
+
+    pub(crate) fn parts(&self) -> (&Normalizer, &Compiled) {
+        (&self.0.normalizer, &self.0.compiled)
+    }
+}

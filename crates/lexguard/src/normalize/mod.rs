@@ -1,0 +1,493 @@
+//! Anti-evasion normalization (DESIGN §4).
+//!
+//! The text is folded character by character through a precomputed table (steps 1–5, see
+//! [`fold`]) and then run through a small state machine that handles what needs context:
+//! leetspeak inside Latin words and noise skipping between the characters of a term (step 6).
+//! Matching runs on the normalized string; every match is mapped back to the original bytes
+//! lazily, by re-running the state machine from the nearest [`Checkpoint`].
+//!
+//! What the normalized view looks like, so that terms, allow phrases and regexes can be
+//! written for it:
+//! - invisible characters are gone; full-width, circled and mathematical forms are plain;
+//!   everything is lower case; traditional characters are simplified; Cyrillic and Greek
+//!   look-alikes are Latin;
+//! - `0 1 3 4 5 7 8 $` strictly inside a Latin word (letters on both sides, at most two in a
+//!   row) read as `o i e a s t b s`;
+//! - noise (whitespace, punctuation, symbols, emoji) between two kept characters:
+//!   between two Latin letters or digits, whitespace becomes one space, a gap holding sentence
+//!   punctuation becomes that punctuation (one ASCII character), a gap of symbols only is
+//!   removed, and runs of three or more single letters or digits separated by one noise
+//!   character each (`v i a g r a`) are joined; wherever a CJK character is on either side the
+//!   noise is removed; a gap longer than `max_gap` becomes `\n`, across which nothing matches.
+
+mod fold;
+mod homoglyph;
+mod options;
+#[rustfmt::skip]
+mod t2s_table;
+
+use std::sync::Arc;
+
+pub(crate) use fold::{Class, FoldTable, is_cjk};
+pub use options::NormalizeOptions;
+
+use crate::Flags;
+
+/// Normalized bytes between two checkpoints.
+const CHECKPOINT_EVERY: usize = 512;
+
+/// The hard break: emitted for gaps too long to skip. No term contains it.
+pub(crate) const BREAK: char = '\n';
+
+/// What became of a gap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gap {
+    /// There was none.
+    None,
+    /// Removed inside a Latin word (`fr*ee`).
+    Joined,
+    /// Removed inside a spaced-out run (`v i a g r a`).
+    Spaced,
+    /// Written as a separator, removed next to CJK, or leading.
+    Separated,
+}
+
+/// The kind of the last kept unit written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Last {
+    #[default]
+    None,
+    Letter,
+    Digit,
+    Other,
+}
+
+impl Last {
+    fn is_word(self) -> bool {
+        matches!(self, Last::Letter | Last::Digit)
+    }
+}
+
+/// Everything the state machine carries from one character to the next.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct State {
+    last: Last,
+    /// Original characters in the current Latin token.
+    tok_len: u32,
+    /// Single-character tokens joined so far in a spaced-out run (`v i a …`).
+    single_run: u8,
+    /// Noise characters in the pending gap (a whitespace run counts once).
+    gap_len: u8,
+    gap_space: bool,
+    gap_symbol: bool,
+    gap_prev_space: bool,
+    /// The first sentence punctuation of the gap, as ASCII (0 when none).
+    gap_punct: u8,
+    /// Original offset where the pending gap starts.
+    gap_start: usize,
+}
+
+/// A place where normalization can be resumed: original offset, normalized offset and state.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Checkpoint {
+    pub orig: usize,
+    pub norm: usize,
+    pub state: State,
+}
+
+/// Where normalized output goes.
+pub(crate) trait Sink {
+    /// A normalized character produced from `orig` (a range of original bytes).
+    fn push(&mut self, c: char, orig: (usize, usize), flags: Flags);
+    /// Original bytes that produced no output (invisible characters, removed noise).
+    fn note(&mut self, orig: (usize, usize), flags: Flags);
+    /// Called before each original character; `true` stops the run.
+    fn before(&mut self, pos: usize, state: &State) -> bool;
+}
+
+/// A normalized document: the text the matcher runs on, and the checkpoints that map it back.
+#[derive(Debug, Default)]
+pub(crate) struct Normalized {
+    pub text: String,
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// The sink of the scan: the string and a checkpoint every few hundred bytes.
+struct Collect<'a> {
+    out: &'a mut Normalized,
+    next: usize,
+    /// Original offset of the last checkpoint: long runs without output still get some.
+    last_orig: usize,
+}
+
+/// Original bytes between checkpoints at most, even when they produce no output.
+const CHECKPOINT_EVERY_ORIG: usize = 64 * 1024;
+
+impl Sink for Collect<'_> {
+    #[inline]
+    fn push(&mut self, c: char, _: (usize, usize), _: Flags) {
+        self.out.text.push(c);
+    }
+
+    #[inline]
+    fn note(&mut self, _: (usize, usize), _: Flags) {}
+
+    #[inline]
+    fn before(&mut self, pos: usize, state: &State) -> bool {
+        if self.out.text.len() >= self.next || pos >= self.last_orig + CHECKPOINT_EVERY_ORIG {
+            self.out.checkpoints.push(Checkpoint { orig: pos, norm: self.out.text.len(), state: *state });
+            self.next = self.out.text.len() + CHECKPOINT_EVERY;
+            self.last_orig = pos;
+        }
+        false
+    }
+}
+
+/// A resolved range of the normalized text: original bytes and the flags of the steps used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Mapped {
+    pub start: usize,
+    pub end: usize,
+    pub flags: Flags,
+}
+
+/// The sink of `map_back`: finds the original range of a normalized range.
+struct MapBack {
+    norm: usize,
+    want: (usize, usize),
+    start: Option<usize>,
+    end: Option<usize>,
+    flags: Flags,
+}
+
+impl Sink for MapBack {
+    fn push(&mut self, c: char, orig: (usize, usize), flags: Flags) {
+        let (a, b) = (self.norm, self.norm + c.len_utf8());
+        self.norm = b;
+        if self.start.is_none() && a <= self.want.0 && self.want.0 < b {
+            self.start = Some(orig.0);
+        }
+        if self.start.is_some() && self.end.is_none() {
+            self.flags |= flags;
+            if a < self.want.1 && self.want.1 <= b {
+                self.end = Some(orig.1);
+            }
+        }
+    }
+
+    fn note(&mut self, _: (usize, usize), flags: Flags) {
+        if self.start.is_some() && self.end.is_none() {
+            self.flags |= flags;
+        }
+    }
+
+    fn before(&mut self, _: usize, _: &State) -> bool {
+        self.end.is_some()
+    }
+}
+
+/// The sink of term normalization: the string and the flags of the steps used.
+struct TermSink {
+    text: String,
+    flags: Flags,
+}
+
+impl Sink for TermSink {
+    fn push(&mut self, c: char, _: (usize, usize), flags: Flags) {
+        self.text.push(c);
+        self.flags |= flags;
+    }
+    fn note(&mut self, _: (usize, usize), flags: Flags) {
+        self.flags |= flags;
+    }
+    fn before(&mut self, _: usize, _: &State) -> bool {
+        false
+    }
+}
+
+/// The normalizer: a fold table and the options of the stream steps.
+#[derive(Clone, Debug)]
+pub(crate) struct Normalizer {
+    table: Arc<FoldTable>,
+    opts: NormalizeOptions,
+}
+
+/// The ASCII letter a leetspeak character stands for.
+fn leet_letter(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' => 'i',
+        '3' => 'e',
+        '4' => 'a',
+        '5' => 's',
+        '7' => 't',
+        '8' => 'b',
+        '$' => 's',
+        _ => return None,
+    })
+}
+
+impl Normalizer {
+    pub(crate) fn new(opts: NormalizeOptions) -> Normalizer {
+        Normalizer { table: FoldTable::get(opts.fold_steps()), opts }
+    }
+
+    pub(crate) fn options(&self) -> &NormalizeOptions {
+        &self.opts
+    }
+
+    /// Normalizes a whole document.
+    pub(crate) fn normalize(&self, input: &[u8]) -> Normalized {
+        let mut out = Normalized {
+            text: String::with_capacity(input.len() + 16),
+            checkpoints: Vec::with_capacity(input.len() / CHECKPOINT_EVERY + 1),
+        };
+        self.normalize_into(input, &mut out);
+        out
+    }
+
+    /// Normalizes a whole document into `out` (cleared first), reusing its buffers.
+    pub(crate) fn normalize_into(&self, input: &[u8], out: &mut Normalized) {
+        self.normalize_from(input, State::default(), out);
+    }
+
+    /// Normalizes `input` starting in state `state` (resuming at a checkpoint).
+    pub(crate) fn normalize_from(&self, input: &[u8], state: State, out: &mut Normalized) {
+        out.text.clear();
+        out.checkpoints.clear();
+        let mut sink = Collect { out, next: 0, last_orig: 0 };
+        self.run(input, 0, state, &mut sink);
+    }
+
+    /// Normalizes a term or allow phrase: its normalized text and the flags it needed.
+    pub(crate) fn normalize_term(&self, term: &str) -> (String, Flags) {
+        let mut sink = TermSink { text: String::new(), flags: Flags::empty() };
+        self.run(term.as_bytes(), 0, State::default(), &mut sink);
+        (sink.text, sink.flags)
+    }
+
+    /// Maps the normalized range `[start, end)` of `norm` (made from `input`) back to the
+    /// original bytes, with the flags of every step the range needed.
+    pub(crate) fn map_back(&self, input: &[u8], norm: &Normalized, start: usize, end: usize) -> Mapped {
+        let cps = &norm.checkpoints;
+        let i = cps.partition_point(|cp| cp.norm <= start);
+        let (pos, norm_at, state) = match i.checked_sub(1) {
+            Some(i) => (cps[i].orig, cps[i].norm, cps[i].state),
+            None => (0, 0, State::default()),
+        };
+        let mut sink = MapBack { norm: norm_at, want: (start, end), start: None, end: None, flags: Flags::empty() };
+        self.run(input, pos, state, &mut sink);
+        let s = sink.start.unwrap_or(input.len());
+        Mapped { start: s, end: sink.end.unwrap_or(input.len()).max(s), flags: sink.flags }
+    }
+
+    /// The class of the first unit of `c`.
+    #[inline]
+    pub(crate) fn class_of(&self, c: char) -> Class {
+        self.table.class_of(c)
+    }
+
+    /// The classes of the next kept-or-noise characters of `rest`, skipping invisible ones.
+    fn peek<'s>(&'s self, rest: &'s str) -> impl Iterator<Item = Class> + 's {
+        rest.chars().map(|c| self.table.class_of(c)).filter(|&k| k != Class::Drop)
+    }
+
+    /// Whether a digit or `$` at this point reads as a letter: the last unit is a letter with
+    /// no gap in between and a letter follows (possibly after one more leet character).
+    fn leet_applies(&self, st: &State, rest: &str) -> bool {
+        if !self.opts.leet || st.gap_len != 0 || st.last != Last::Letter {
+            return false;
+        }
+        let mut it = rest.chars().filter(|&c| self.table.class_of(c) != Class::Drop);
+        match it.next().map(|c| (c, self.table.class_of(c))) {
+            Some((_, Class::Letter)) => true,
+            Some((c, Class::Digit | Class::LeetSym)) if leet_letter(c).is_some() => {
+                matches!(it.next().map(|c| self.table.class_of(c)), Some(Class::Letter))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the gap before a one-character token continues or starts a spaced-out run.
+    fn joins_spaced(&self, st: &State, rest: &str) -> bool {
+        if !self.opts.separators || st.gap_len != 1 || st.tok_len != 1 || !st.last.is_word() {
+            return false;
+        }
+        let mut it = self.peek(rest);
+        let next_single = !it.next().is_some_and(Class::is_word);
+        if !next_single {
+            return false;
+        }
+        if st.single_run >= 2 {
+            return true;
+        }
+        // The first join of a run needs a third single character: noise, word, then not word.
+        let mut it = self.peek(rest);
+        matches!(it.next(), Some(k) if k.is_noise())
+            && it.next().is_some_and(Class::is_word)
+            && !it.next().is_some_and(Class::is_word)
+    }
+
+    /// Writes the pending gap before a kept unit at original offset `at`; `rest` is the input
+    /// after that unit (for look-ahead).
+    #[inline]
+    fn close_gap<S: Sink>(&self, st: &mut State, next_word: bool, at: usize, rest: &str, sink: &mut S) -> Gap {
+        if st.gap_len == 0 {
+            return Gap::None;
+        }
+        let span = (st.gap_start, at);
+        let mut noise_flags = Flags::SEPARATOR;
+        if st.gap_punct != 0 {
+            noise_flags |= Flags::PUNCTUATION;
+        }
+        let mut gap = Gap::Separated;
+        if st.last == Last::None {
+            // Leading noise.
+            sink.note(span, Flags::empty());
+        } else if st.gap_len > self.opts.max_gap {
+            sink.push(BREAK, span, Flags::empty());
+        } else if st.last.is_word() && next_word {
+            if self.joins_spaced(st, rest) {
+                st.single_run = if st.single_run >= 2 { st.single_run.saturating_add(1) } else { 2 };
+                sink.note(span, Flags::SEPARATOR);
+                gap = Gap::Spaced;
+            } else if st.gap_punct != 0 {
+                sink.push(char::from(st.gap_punct), span, Flags::empty());
+            } else if st.gap_space {
+                let f = if st.gap_symbol { Flags::SEPARATOR } else { Flags::empty() };
+                sink.push(' ', span, f);
+            } else if self.opts.separators {
+                sink.note(span, Flags::SEPARATOR);
+                gap = Gap::Joined;
+            } else {
+                sink.push(BREAK, span, Flags::empty());
+            }
+        } else if self.opts.separators {
+            sink.note(span, noise_flags);
+        } else {
+            sink.push(BREAK, span, Flags::empty());
+        }
+        if gap != Gap::Spaced {
+            st.single_run = 0;
+        }
+        st.gap_len = 0;
+        st.gap_space = false;
+        st.gap_symbol = false;
+        st.gap_prev_space = false;
+        st.gap_punct = 0;
+        gap
+    }
+
+    #[inline]
+    fn noise(&self, st: &mut State, c: char, class: Class, at: usize) {
+        if st.gap_len == 0 && !st.gap_space && !st.gap_symbol && st.gap_punct == 0 {
+            st.gap_start = at;
+        }
+        match class {
+            Class::Space => {
+                if !st.gap_prev_space {
+                    st.gap_len = st.gap_len.saturating_add(1);
+                }
+                st.gap_space = true;
+                st.gap_prev_space = true;
+                return;
+            }
+            Class::Punct => {
+                if st.gap_punct == 0 {
+                    st.gap_punct = if c.is_ascii() { c as u8 } else { b'.' };
+                }
+            }
+            _ => st.gap_symbol = true,
+        }
+        st.gap_prev_space = false;
+        st.gap_len = st.gap_len.saturating_add(1);
+    }
+
+    /// Writes one kept unit.
+    #[inline]
+    fn kept<S: Sink>(
+        &self,
+        st: &mut State,
+        c: char,
+        class: Class,
+        orig: (usize, usize),
+        flags: Flags,
+        rest: &str,
+        sink: &mut S,
+    ) {
+        let word = class.is_word();
+        let gap = self.close_gap(st, word, orig.0, rest, sink);
+        if word {
+            st.tok_len = match gap {
+                Gap::None | Gap::Joined => st.tok_len.saturating_add(1),
+                Gap::Spaced | Gap::Separated => 1,
+            };
+            st.last = if class == Class::Digit { Last::Digit } else { Last::Letter };
+        } else {
+            st.tok_len = 0;
+            st.single_run = 0;
+            st.last = Last::Other;
+        }
+        sink.push(c, orig, flags);
+    }
+
+    /// The state machine: normalizes `input[pos..]` from state `st` into `sink`.
+    pub(crate) fn run<S: Sink>(&self, input: &[u8], mut pos: usize, mut st: State, sink: &mut S) {
+        let table = &*self.table;
+        for chunk in input[pos..].utf8_chunks() {
+            let valid = chunk.valid();
+            let base = pos;
+            for (i, c) in valid.char_indices() {
+                let at = base + i;
+                if sink.before(at, &st) {
+                    return;
+                }
+                let end = at + c.len_utf8();
+                let e = table.lookup(c);
+                let class = e.class();
+                match class {
+                    Class::Other | Class::Letter if !e.is_multi() => {
+                        self.kept(&mut st, e.char(), class, (at, end), e.flags(), &valid[end - base..], sink);
+                    }
+                    Class::Drop => sink.note((at, end), e.flags()),
+                    Class::Space | Class::Symbol | Class::Punct => self.noise(&mut st, e.char(), class, at),
+                    Class::Digit | Class::LeetSym if !e.is_multi() => {
+                        let rest = &valid[end - base..];
+                        let leet = if self.leet_applies(&st, rest) { leet_letter(e.char()) } else { None };
+                        match leet {
+                            Some(l) => {
+                                self.kept(&mut st, l, Class::Letter, (at, end), e.flags() | Flags::LEET, rest, sink)
+                            }
+                            None if class == Class::Digit => {
+                                self.kept(&mut st, e.char(), Class::Digit, (at, end), e.flags(), rest, sink)
+                            }
+                            None => self.noise(&mut st, e.char(), Class::Symbol, at),
+                        }
+                    }
+                    _ => {
+                        // A character that folds to several kept units (㍿ → 株式会社, ﬁ → fi).
+                        let rest = &valid[end - base..];
+                        for &(u, k) in table.expansion(e) {
+                            let k = if k == Class::LeetSym { Class::Letter } else { k };
+                            self.kept(&mut st, u, k, (at, end), e.flags(), rest, sink);
+                        }
+                    }
+                }
+            }
+            pos = base + valid.len();
+            let bad = chunk.invalid();
+            if !bad.is_empty() {
+                // An invalid UTF-8 sequence (one U+FFFD in a lossy decoding): noise.
+                if sink.before(pos, &st) {
+                    return;
+                }
+                self.noise(&mut st, '\u{FFFD}', Class::Symbol, pos);
+                pos += bad.len();
+            }
+        }
+        sink.before(input.len(), &st);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,104 @@
+use super::*;
+
+fn norm(s: &str) -> String {
+    Normalizer::new(NormalizeOptions::new()).normalize(s.as_bytes()).text
+}
+
+fn norm_with(opts: NormalizeOptions, s: &str) -> String {
+    Normalizer::new(opts).normalize(s.as_bytes()).text
+}
+
+#[test]
+fn folds_and_skips() {
+    assert_eq!(norm("網上賭博"), "网上赌博");
+    assert_eq!(norm("赌 博"), "赌博");
+    assert_eq!(norm("赌❤☆博"), "赌博");
+    assert_eq!(norm("赌\u{200B}博"), "赌博");
+    assert_eq!(norm("ＶＩＡＧＲＡ"), "viagra");
+    assert_eq!(norm("加 薇❤信：１２３４５６"), "加薇信123456");
+    assert_eq!(norm("Hello,  World"), "hello,world");
+    assert_eq!(norm("free   money"), "free money");
+    assert_eq!(norm("fr*ee mo-ney"), "free money");
+    assert_eq!(norm("I feel free, money"), "i feel free,money");
+}
+
+#[test]
+fn leet_inside_words_only() {
+    assert_eq!(norm("v1agra"), "viagra");
+    assert_eq!(norm("b00bs"), "boobs");
+    assert_eq!(norm("ca$ino"), "casino");
+    assert_eq!(norm("qq123456"), "qq123456");
+    assert_eq!(norm("mp3"), "mp3");
+    assert_eq!(norm("2023年"), "2023年");
+    assert_eq!(norm("a000b"), "a000b");
+    assert_eq!(norm_with(NormalizeOptions::new().leet(false), "v1agra"), "v1agra");
+}
+
+#[test]
+fn spaced_letters_join() {
+    assert_eq!(norm("v i a g r a"), "viagra");
+    assert_eq!(norm("v.i.a.g.r.a"), "viagra");
+    assert_eq!(norm("1 3 8 0 0"), "13800");
+    assert_eq!(norm("a b"), "a b");
+    assert_eq!(norm("a b cd"), "a b cd");
+    assert_eq!(norm("W.E.B. Du Bois"), "web.du bois");
+}
+
+#[test]
+fn long_gaps_break() {
+    assert_eq!(norm("赌------博"), "赌\n博");
+    assert_eq!(norm("赌-----博"), "赌博");
+    assert_eq!(norm("赌     博"), "赌博");
+    assert_eq!(norm_with(NormalizeOptions::new().max_gap(1), "赌--博"), "赌\n博");
+}
+
+#[test]
+fn separators_off() {
+    let o = NormalizeOptions::new().separators(false);
+    assert_eq!(norm_with(o, "赌 博"), "赌\n博");
+    assert_eq!(norm_with(o, "free money"), "free money");
+    assert_eq!(norm_with(o, "sex-shop"), "sex\nshop");
+}
+
+#[test]
+fn invalid_utf8_is_noise() {
+    let n = Normalizer::new(NormalizeOptions::new());
+    assert_eq!(n.normalize(b"\xff\xfe\xe8\xb5").text, "");
+    assert_eq!(n.normalize("赌\u{FFFD}博".as_bytes()).text, "赌博");
+    let mut v = "赌".as_bytes().to_vec();
+    v.push(0xff);
+    v.extend_from_slice("博".as_bytes());
+    assert_eq!(n.normalize(&v).text, "赌博");
+}
+
+#[test]
+fn map_back_is_exact() {
+    let n = Normalizer::new(NormalizeOptions::new());
+    let text = "前文 網上 賭❤博 後文";
+    let normed = n.normalize(text.as_bytes());
+    let start = normed.text.find("赌博").unwrap();
+    let m = n.map_back(text.as_bytes(), &normed, start, start + "赌博".len());
+    assert_eq!(&text[m.start..m.end], "賭❤博");
+    assert!(m.flags.contains(Flags::TRADITIONAL | Flags::SEPARATOR));
+    assert!(!m.flags.contains(Flags::PUNCTUATION));
+}
+
+#[test]
+fn map_back_across_checkpoints() {
+    let n = Normalizer::new(NormalizeOptions::new());
+    let text = "中文内容，".repeat(500) + "賭。博" + &"尾".repeat(300);
+    let normed = n.normalize(text.as_bytes());
+    assert!(normed.checkpoints.len() > 5);
+    let start = normed.text.find("赌博").unwrap();
+    let m = n.map_back(text.as_bytes(), &normed, start, start + "赌博".len());
+    assert_eq!(&text[m.start..m.end], "賭。博");
+    assert!(m.flags.contains(Flags::PUNCTUATION));
+}
+
+#[test]
+fn term_flags() {
+    let n = Normalizer::new(NormalizeOptions::new());
+    assert_eq!(n.normalize_term("賭博"), ("赌博".to_string(), Flags::TRADITIONAL));
+    assert_eq!(n.normalize_term("free money").0, "free money");
+    assert_eq!(n.normalize_term("  ").0, "");
+}

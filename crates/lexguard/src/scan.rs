@@ -1,0 +1,253 @@
+//! Scanning one normalized document: engine matches → boundary and allowlist checks → hits
+//! with exact original spans.
+
+use crate::Flags;
+use crate::compile::{Compiled, Edge};
+use crate::normalize::{Class, Normalized, Normalizer};
+use crate::report::{Action, Hit, Span};
+
+/// A hit before it is dressed for the report: original byte range, rule, flags, action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RawHit {
+    pub start: usize,
+    pub end: usize,
+    pub rule: u32,
+    pub flags: Flags,
+    pub action: Action,
+}
+
+/// The character before byte `pos` of `input`, skipping invisible ones: `(char, start)`.
+fn char_before(n: &Normalizer, input: &[u8], mut pos: usize) -> Option<(char, usize)> {
+    while pos > 0 {
+        let lo = pos.saturating_sub(4);
+        let found = (lo..pos).rev().find_map(|s| {
+            std::str::from_utf8(&input[s..pos]).ok().and_then(|t| {
+                let mut cs = t.chars();
+                let c = cs.next()?;
+                cs.next().is_none().then_some((c, s))
+            })
+        });
+        match found {
+            Some((c, s)) if n.class_of(c) == Class::Drop => pos = s,
+            Some(found) => return Some(found),
+            None => return None,
+        }
+    }
+    None
+}
+
+/// The character at byte `pos` of `input`, skipping invisible ones: `(char, end)`.
+fn char_at(n: &Normalizer, input: &[u8], mut pos: usize) -> Option<(char, usize)> {
+    while pos < input.len() {
+        let hi = (pos + 4).min(input.len());
+        let c = match std::str::from_utf8(&input[pos..hi]) {
+            Ok(t) => t.chars().next(),
+            Err(e) if e.valid_up_to() > 0 => {
+                std::str::from_utf8(&input[pos..pos + e.valid_up_to()]).ok().and_then(|t| t.chars().next())
+            }
+            Err(_) => None,
+        }?;
+        if n.class_of(c) == Class::Drop {
+            pos += c.len_utf8();
+        } else {
+            return Some((c, pos + c.len_utf8()));
+        }
+    }
+    None
+}
+
+fn same_kind(edge: Edge, class: Class) -> bool {
+    matches!((edge, class), (Edge::Letter, Class::Letter | Class::LeetSym) | (Edge::Digit, Class::Digit))
+}
+
+impl Compiled {
+    /// Whether a Latin end of a match stands at a word boundary. `left` says which end.
+    fn edge_ok(
+        &self,
+        n: &Normalizer,
+        input: &[u8],
+        text: &str,
+        norm: (usize, usize),
+        orig: (usize, usize),
+        edge: Edge,
+        left: bool,
+    ) -> bool {
+        if edge == Edge::Free {
+            return true;
+        }
+        let neighbour = if left { text[..norm.0].chars().next_back() } else { text[norm.1..].chars().next() };
+        if !neighbour.is_some_and(|c| same_kind(edge, n.class_of(c))) {
+            return true;
+        }
+        // The normalized text joins the match to a word; look at what stood there originally.
+        let (orig_neighbour, edge_char) = if left {
+            (char_before(n, input, orig.0), char_at(n, input, orig.0))
+        } else {
+            (char_at(n, input, orig.1), char_before(n, input, orig.1))
+        };
+        if orig_neighbour.is_some_and(|(c, _)| same_kind(edge, n.class_of(c))) {
+            return false;
+        }
+        // Noise stood between: a boundary (`sex-shop`), unless the edge character is a lone
+        // letter of a spaced-out run (`s e x y`).
+        let Some((_, p)) = edge_char else { return true };
+        let beyond = if left { char_at(n, input, p) } else { char_before(n, input, p) };
+        !beyond.is_some_and(|(c, _)| n.class_of(c).is_noise())
+    }
+
+    /// Whether an allow phrase of this category (or a global one) covers `[ns, ne)`.
+    fn allowed(&self, text: &str, ns: usize, ne: usize, category: u32) -> bool {
+        if self.allow_refs.is_empty() {
+            return false;
+        }
+        let mut ws = ns.saturating_sub(self.allow.max_len);
+        while !text.is_char_boundary(ws) {
+            ws -= 1;
+        }
+        let mut we = (ne + self.allow.max_len).min(text.len());
+        while !text.is_char_boundary(we) {
+            we += 1;
+        }
+        self.allow.any_in(text, (ws, we), |s, e, p| {
+            s <= ns && e >= ne && self.allow_refs[p as usize].iter().any(|c| c.is_none_or(|c| c == category))
+        })
+    }
+
+    /// All hits of one document, sorted by position.
+    pub(crate) fn scan(&self, n: &Normalizer, input: &[u8], norm: &Normalized, out: &mut Vec<RawHit>) {
+        let text = norm.text.as_str();
+        let first = out.len();
+        let mut at = 0;
+        let mut cats_here: Vec<u32> = Vec::new();
+        while let Some((ns, ne, pid)) = self.engine.find(text, at) {
+            let mut mapped = None;
+            cats_here.clear();
+            for r in &self.patterns[pid as usize] {
+                let rule = &self.rules[r.rule as usize];
+                if cats_here.contains(&rule.category) {
+                    continue;
+                }
+                let m = *mapped.get_or_insert_with(|| n.map_back(input, norm, ns, ne));
+                if !self.edge_ok(n, input, text, (ns, ne), (m.start, m.end), r.left, true)
+                    || !self.edge_ok(n, input, text, (ns, ne), (m.start, m.end), r.right, false)
+                    || self.allowed(text, ns, ne, rule.category)
+                {
+                    continue;
+                }
+                cats_here.push(rule.category);
+                let mut flags = m.flags - r.own_flags;
+                if r.pinyin {
+                    flags |= Flags::PINYIN;
+                }
+                let action = if flags.contains(Flags::PUNCTUATION) { rule.action.downgraded() } else { rule.action };
+                out.push(RawHit { start: m.start, end: m.end, rule: r.rule, flags, action });
+            }
+            at = if cats_here.is_empty() {
+                // Nothing accepted: look again from the next character, so that a shorter or
+                // later overlapping term still gets its chance.
+                ns + text[ns..].chars().next().map_or(1, char::len_utf8)
+            } else {
+                ne
+            };
+        }
+        if let Some(set) = &self.regex_set {
+            for idx in set.matches(text).iter() {
+                let (re, rule_id) = &self.regexes[idx];
+                let rule = &self.rules[*rule_id as usize];
+                for m in re.find_iter(text) {
+                    if m.is_empty() || self.allowed(text, m.start(), m.end(), rule.category) {
+                        continue;
+                    }
+                    let mapped = n.map_back(input, norm, m.start(), m.end());
+                    let action =
+                        if mapped.flags.contains(Flags::PUNCTUATION) { rule.action.downgraded() } else { rule.action };
+                    out.push(RawHit {
+                        start: mapped.start,
+                        end: mapped.end,
+                        rule: *rule_id,
+                        flags: mapped.flags,
+                        action,
+                    });
+                }
+            }
+        }
+        out[first..].sort_by_key(|h| (h.start, h.end, h.rule));
+    }
+
+    /// Turns raw hits of one document into report hits, computing char and UTF-16 spans in
+    /// one pass over the input. `offset` is added to every span (for streamed input).
+    pub(crate) fn dress(&self, input: &[u8], raw: &[RawHit], field: Option<&str>, base: SpanBase) -> Vec<Hit> {
+        let mut points: Vec<usize> = raw.iter().flat_map(|h| [h.start, h.end]).collect();
+        points.sort_unstable();
+        points.dedup();
+        let counts = count_units(input, &points);
+        let at = |p: usize| {
+            let i = points.binary_search(&p).expect("every point was counted");
+            counts[i]
+        };
+        raw.iter()
+            .map(|h| {
+                let rule = &self.rules[h.rule as usize];
+                let (cs, us) = at(h.start);
+                let (ce, ue) = at(h.end);
+                Hit {
+                    category: self.categories[rule.category as usize].clone(),
+                    term: rule.text.clone(),
+                    action: h.action,
+                    rule: rule.cite.clone(),
+                    matched: String::from_utf8_lossy(&input[h.start..h.end]).into_owned(),
+                    flags: h.flags,
+                    field: field.map(str::to_string),
+                    span: Span {
+                        bytes: [base.bytes + h.start, base.bytes + h.end],
+                        chars: [base.chars + cs, base.chars + ce],
+                        utf16: [base.utf16 + us, base.utf16 + ue],
+                    },
+                }
+            })
+            .collect()
+    }
+}
+
+/// Units before the start of the input being dressed (non-zero for streamed input).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SpanBase {
+    pub bytes: usize,
+    pub chars: usize,
+    pub utf16: usize,
+}
+
+/// For each sorted byte position, the number of chars and UTF-16 units before it. An invalid
+/// UTF-8 sequence counts as one U+FFFD, as in a lossy decoding.
+pub(crate) fn count_units(input: &[u8], points: &[usize]) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(points.len());
+    let mut pi = 0;
+    let (mut chars, mut units, mut pos) = (0usize, 0usize, 0usize);
+    'outer: for chunk in input.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            while pi < points.len() && points[pi] <= pos {
+                out.push((chars, units));
+                pi += 1;
+            }
+            if pi == points.len() {
+                break 'outer;
+            }
+            chars += 1;
+            units += c.len_utf16();
+            pos += c.len_utf8();
+        }
+        if !chunk.invalid().is_empty() {
+            while pi < points.len() && points[pi] <= pos {
+                out.push((chars, units));
+                pi += 1;
+            }
+            chars += 1;
+            units += 1;
+            pos += chunk.invalid().len();
+        }
+    }
+    while out.len() < points.len() {
+        out.push((chars, units));
+    }
+    out
+}

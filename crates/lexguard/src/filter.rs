@@ -205,6 +205,9 @@ pub struct FilterStats {
     pub heap_bytes: usize,
 }
 
+/// Scratch capacity kept per thread between calls.
+const SCRATCH_KEEP: usize = 16 << 20;
+
 thread_local! {
     static SCRATCH: RefCell<(Normalized, Vec<RawHit>)> = RefCell::new((Normalized::default(), Vec::new()));
 }
@@ -343,7 +346,8 @@ impl Filter {
                 raw.clear();
                 self.0.compiled.scan(&self.0.normalizer, input, norm, raw);
                 let r = f(raw);
-                if norm.text.capacity() > 1 << 20 {
+                // Keep the buffers for the next call, unless an unusually large input grew them.
+                if norm.text.capacity() > SCRATCH_KEEP {
                     *norm = Normalized::default();
                 }
                 r

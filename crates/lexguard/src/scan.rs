@@ -119,6 +119,7 @@ impl Compiled {
         let first = out.len();
         let mut at = 0;
         let mut cats_here: Vec<u32> = Vec::new();
+        let mut cursor = 0;
         while let Some((ns, ne, pid)) = self.engine.find(text, at) {
             let mut mapped = None;
             cats_here.clear();
@@ -127,7 +128,7 @@ impl Compiled {
                 if cats_here.contains(&rule.category) {
                     continue;
                 }
-                let m = *mapped.get_or_insert_with(|| n.map_back(input, norm, ns, ne));
+                let m = *mapped.get_or_insert_with(|| n.map_back_from(input, norm, ns, ne, &mut cursor));
                 if !self.edge_ok(n, input, text, (ns, ne), (m.start, m.end), r.left, true)
                     || !self.edge_ok(n, input, text, (ns, ne), (m.start, m.end), r.right, false)
                     || self.allowed(text, ns, ne, rule.category)

@@ -141,6 +141,9 @@ pub(crate) struct FoldTable {
     /// Expansions, addressed by `Entry::multi_index`: `multi_ranges[i]` is a range in `multi`.
     multi_ranges: Vec<(u32, u32)>,
     multi: Vec<Unit>,
+    /// Bit per BMP character: set when it folds to itself, is kept as `Other` (CJK) and needs
+    /// no flag. 8 KiB, so that the common case of Chinese text stays in L1.
+    same_cjk: Vec<u64>,
     steps: FoldSteps,
 }
 
@@ -158,20 +161,52 @@ impl FoldTable {
     }
 
     fn build(steps: FoldSteps) -> FoldTable {
-        let mut table =
-            FoldTable { dense: Vec::with_capacity(DENSE_LEN), multi_ranges: Vec::new(), multi: Vec::new(), steps };
+        let mut table = FoldTable {
+            dense: Vec::with_capacity(DENSE_LEN),
+            multi_ranges: Vec::new(),
+            multi: Vec::new(),
+            same_cjk: vec![0; 0x1_0000 / 64],
+            steps,
+        };
         let mut scratch = Vec::new();
         for cp in 0..DENSE_LEN as u32 {
             let entry = match char::from_u32(cp) {
                 Some(c) => table.make_entry(c, &mut scratch),
                 None => Entry::new(0xFFFD, Class::Symbol, Flags::empty(), false),
             };
+            if cp < 0x1_0000
+                && !entry.is_multi()
+                && entry.class() == Class::Other
+                && entry.flags().is_empty()
+                && entry.char() as u32 == cp
+            {
+                table.same_cjk[(cp >> 6) as usize] |= 1 << (cp & 63);
+            }
             table.dense.push(entry);
         }
         table
     }
 
+    /// Whether `c` is a CJK character that folds to itself with no flag (the fast path).
+    #[inline(always)]
+    pub(crate) fn is_same_cjk(&self, c: char) -> bool {
+        let cp = c as usize;
+        cp < 0x1_0000 && self.same_cjk[cp >> 6] & (1 << (cp & 63)) != 0
+    }
+
     fn make_entry(&mut self, c: char, scratch: &mut Vec<char>) -> Entry {
+        let cp = c as u32;
+        if (0x4E00..=0x9FFF).contains(&cp) || (0x3400..=0x4DBF).contains(&cp) || (0xAC00..=0xD7A3).contains(&cp) {
+            // Ideographs and Hangul syllables: NFKC and case leave them alone.
+            return match self.steps.traditional.then(|| t2s(c)).flatten() {
+                Some(s) => Entry::new(s as u32, Class::Other, Flags::TRADITIONAL, false),
+                None => Entry::new(cp, Class::Other, Flags::empty(), false),
+            };
+        }
+        if (0xE000..=0xF8FF).contains(&cp) || (0x1_0000..0x1_0000 + 0x1_0000).contains(&cp) && is_unused_plane1(cp) {
+            // Private use, and plane-1 blocks with nothing to fold: noise.
+            return Entry::new(cp, Class::Symbol, Flags::empty(), false);
+        }
         let (flags, units) = fold_char(c, self.steps, scratch);
         match units.len() {
             0 => Entry::new(0, Class::Drop, flags, false),
@@ -246,7 +281,7 @@ fn fold_char(c: char, steps: FoldSteps, scratch: &mut Vec<char>) -> (Flags, Vec<
         return (Flags::INVISIBLE, Vec::new());
     }
     scratch.clear();
-    if steps.compat {
+    if steps.compat && needs_compat(c) {
         let folded = compat_fold(c);
         if folded.len() != 1 || folded[0] != c {
             flags |= Flags::COMPAT;
@@ -304,6 +339,35 @@ fn fold_char(c: char, steps: FoldSteps, scratch: &mut Vec<char>) -> (Flags, Vec<
         flags |= Flags::INVISIBLE;
     }
     (flags, units)
+}
+
+/// Whether compatibility folding can change `c` (most characters are already NFKC and carry
+/// no diacritic to strip; skipping them keeps the table build fast).
+fn needs_compat(c: char) -> bool {
+    let cp = c as u32;
+    if cp < 0x80 {
+        return false;
+    }
+    if (0x4E00..=0x9FFF).contains(&cp) || (0x3400..=0x4DBF).contains(&cp) || (0xAC00..=0xD7A3).contains(&cp) {
+        // CJK unified ideographs and Hangul syllables are NFKC already.
+        return false;
+    }
+    true
+}
+
+/// Plane-1 code points outside the blocks that fold or are kept (mathematical alphanumerics,
+/// enclosed alphanumerics, ideographic supplements, historic scripts): everything else there
+/// (emoji, symbols, unassigned) is noise, and computing it per character is slow.
+fn is_unused_plane1(cp: u32) -> bool {
+    !matches!(cp,
+        0x1_0000..=0x1_18FF // historic scripts: letters
+        | 0x1_1900..=0x1_1FFF
+        | 0x1_6000..=0x1_BCAF // Tangut, kana supplements, duployan
+        | 0x1_D000..=0x1_D7FF // musical symbols, mathematical alphanumerics
+        | 0x1_E000..=0x1_E8FF
+        | 0x1_EE00..=0x1_EEFF // Arabic mathematical letters
+        | 0x1_F100..=0x1_F2FF // enclosed alphanumerics and ideographic supplement
+        | 0x1_FBF0..=0x1_FBF9) // segmented digits
 }
 
 /// NFKC of one character, with diacritics removed from Latin, Greek and Cyrillic letters.

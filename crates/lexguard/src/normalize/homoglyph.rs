@@ -78,6 +78,9 @@ pub(crate) static HOMOGLYPHS: &[(char, char)] = &[
 
 /// The ASCII letter `c` looks like, if any.
 pub(crate) fn lookalike(c: char) -> Option<char> {
+    if !('\u{0131}'..='\u{1D22}').contains(&c) {
+        return None;
+    }
     HOMOGLYPHS.binary_search_by_key(&c, |&(from, _)| from).ok().map(|i| HOMOGLYPHS[i].1)
 }
 

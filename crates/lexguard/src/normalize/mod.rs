@@ -34,7 +34,10 @@ pub use options::NormalizeOptions;
 use crate::Flags;
 
 /// Normalized bytes between two checkpoints.
-const CHECKPOINT_EVERY: usize = 512;
+const CHECKPOINT_EVERY: usize = 4096;
+
+/// Bytes of look-ahead past a hit when computing its flags (look-ahead reaches 4 chars).
+const MAP_BACK_MARGIN: usize = 32;
 
 /// The hard break: emitted for gaps too long to skip. No term contains it.
 pub(crate) const BREAK: char = '\n';
@@ -103,19 +106,41 @@ pub(crate) trait Sink {
     fn note(&mut self, orig: (usize, usize), flags: Flags);
     /// Called before each original character; `true` stops the run.
     fn before(&mut self, pos: usize, state: &State) -> bool;
+    /// A character kept as it was, with no flag, at original offset `at`.
+    #[inline(always)]
+    fn push_same(&mut self, c: char, at: usize) {
+        self.push(c, (at, at + c.len_utf8()), Flags::empty());
+    }
 }
 
 /// A normalized document: the text the matcher runs on, and the checkpoints that map it back.
 #[derive(Debug, Default)]
 pub(crate) struct Normalized {
     pub text: String,
+    /// Places to resume normalization (for streaming), sparse.
     pub checkpoints: Vec<Checkpoint>,
+    /// The offset map, run-length encoded: each segment starts at `norm` and maps either
+    /// byte for byte (`len == RUN`) or one normalized character to `len` original bytes.
+    pub segments: Vec<Segment>,
 }
+
+/// A segment of the offset map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Segment {
+    norm: usize,
+    orig: usize,
+    len: u32,
+}
+
+/// `Segment::len` of a byte-for-byte run.
+const RUN: u32 = u32::MAX;
 
 /// The sink of the scan: the string and a checkpoint every few hundred bytes.
 struct Collect<'a> {
     out: &'a mut Normalized,
     next: usize,
+    /// `orig - norm` of the open byte-for-byte run, if one is open.
+    run_delta: Option<isize>,
     /// Original offset of the last checkpoint: long runs without output still get some.
     last_orig: usize,
 }
@@ -125,14 +150,37 @@ const CHECKPOINT_EVERY_ORIG: usize = 64 * 1024;
 
 impl Sink for Collect<'_> {
     #[inline]
-    fn push(&mut self, c: char, _: (usize, usize), _: Flags) {
+    fn push(&mut self, c: char, orig: (usize, usize), _: Flags) {
+        let norm = self.out.text.len();
+        let n = c.len_utf8();
+        let delta = orig.0 as isize - norm as isize;
+        if orig.1 - orig.0 == n {
+            if self.run_delta != Some(delta) {
+                self.out.segments.push(Segment { norm, orig: orig.0, len: RUN });
+                self.run_delta = Some(delta);
+            }
+        } else {
+            self.out.segments.push(Segment { norm, orig: orig.0, len: (orig.1 - orig.0) as u32 });
+            self.run_delta = None;
+        }
         self.out.text.push(c);
     }
 
     #[inline]
     fn note(&mut self, _: (usize, usize), _: Flags) {}
 
-    #[inline]
+    #[inline(always)]
+    fn push_same(&mut self, c: char, at: usize) {
+        let norm = self.out.text.len();
+        let delta = at as isize - norm as isize;
+        if self.run_delta != Some(delta) {
+            self.out.segments.push(Segment { norm, orig: at, len: RUN });
+            self.run_delta = Some(delta);
+        }
+        self.out.text.push(c);
+    }
+
+    #[inline(always)]
     fn before(&mut self, pos: usize, state: &State) -> bool {
         if self.out.text.len() >= self.next || pos >= self.last_orig + CHECKPOINT_EVERY_ORIG {
             self.out.checkpoints.push(Checkpoint { orig: pos, norm: self.out.text.len(), state: *state });
@@ -151,38 +199,27 @@ pub(crate) struct Mapped {
     pub flags: Flags,
 }
 
-/// The sink of `map_back`: finds the original range of a normalized range.
-struct MapBack {
-    norm: usize,
-    want: (usize, usize),
-    start: Option<usize>,
-    end: Option<usize>,
+/// The sink that collects the flags of an original range.
+struct FlagsOf {
+    end: usize,
     flags: Flags,
 }
 
-impl Sink for MapBack {
-    fn push(&mut self, c: char, orig: (usize, usize), flags: Flags) {
-        let (a, b) = (self.norm, self.norm + c.len_utf8());
-        self.norm = b;
-        if self.start.is_none() && a <= self.want.0 && self.want.0 < b {
-            self.start = Some(orig.0);
-        }
-        if self.start.is_some() && self.end.is_none() {
-            self.flags |= flags;
-            if a < self.want.1 && self.want.1 <= b {
-                self.end = Some(orig.1);
-            }
-        }
-    }
-
-    fn note(&mut self, _: (usize, usize), flags: Flags) {
-        if self.start.is_some() && self.end.is_none() {
+impl Sink for FlagsOf {
+    fn push(&mut self, _: char, orig: (usize, usize), flags: Flags) {
+        if orig.0 < self.end {
             self.flags |= flags;
         }
     }
 
-    fn before(&mut self, _: usize, _: &State) -> bool {
-        self.end.is_some()
+    fn note(&mut self, orig: (usize, usize), flags: Flags) {
+        if orig.0 < self.end {
+            self.flags |= flags;
+        }
+    }
+
+    fn before(&mut self, pos: usize, _: &State) -> bool {
+        pos >= self.end
     }
 }
 
@@ -241,6 +278,7 @@ impl Normalizer {
         let mut out = Normalized {
             text: String::with_capacity(input.len() + 16),
             checkpoints: Vec::with_capacity(input.len() / CHECKPOINT_EVERY + 1),
+            segments: Vec::new(),
         };
         self.normalize_into(input, &mut out);
         out
@@ -255,7 +293,8 @@ impl Normalizer {
     pub(crate) fn normalize_from(&self, input: &[u8], state: State, out: &mut Normalized) {
         out.text.clear();
         out.checkpoints.clear();
-        let mut sink = Collect { out, next: 0, last_orig: 0 };
+        out.segments.clear();
+        let mut sink = Collect { out, next: 0, run_delta: None, last_orig: 0 };
         self.run(input, 0, state, &mut sink);
     }
 
@@ -269,16 +308,49 @@ impl Normalizer {
     /// Maps the normalized range `[start, end)` of `norm` (made from `input`) back to the
     /// original bytes, with the flags of every step the range needed.
     pub(crate) fn map_back(&self, input: &[u8], norm: &Normalized, start: usize, end: usize) -> Mapped {
-        let cps = &norm.checkpoints;
-        let i = cps.partition_point(|cp| cp.norm <= start);
-        let (pos, norm_at, state) = match i.checked_sub(1) {
-            Some(i) => (cps[i].orig, cps[i].norm, cps[i].state),
-            None => (0, 0, State::default()),
+        self.map_back_from(input, norm, start, end, &mut 0)
+    }
+
+    /// [`Normalizer::map_back`] for ranges visited in increasing order: `cursor` remembers the
+    /// segment reached, so that a scan walks the offset map once instead of searching it.
+    pub(crate) fn map_back_from(
+        &self,
+        input: &[u8],
+        norm: &Normalized,
+        start: usize,
+        end: usize,
+        cursor: &mut usize,
+    ) -> Mapped {
+        let segs = &norm.segments;
+        let mut seg = |x: usize| {
+            if *cursor >= segs.len() || segs[*cursor].norm > x {
+                *cursor = segs.partition_point(|s| s.norm <= x).saturating_sub(1);
+            }
+            while *cursor + 1 < segs.len() && segs[*cursor + 1].norm <= x {
+                *cursor += 1;
+            }
+            segs.get(*cursor).copied().unwrap_or(Segment { norm: 0, orig: 0, len: RUN })
         };
-        let mut sink = MapBack { norm: norm_at, want: (start, end), start: None, end: None, flags: Flags::empty() };
-        self.run(input, pos, state, &mut sink);
-        let s = sink.start.unwrap_or(input.len());
-        Mapped { start: s, end: sink.end.unwrap_or(input.len()).max(s), flags: sink.flags }
+        let s0 = seg(start);
+        let orig_start = if s0.len == RUN { s0.orig + (start - s0.norm) } else { s0.orig };
+        let s1 = seg(end.saturating_sub(1).max(start));
+        let orig_end = if s1.len == RUN { s1.orig + (end - s1.norm) } else { s1.orig + s1.len as usize };
+        let (orig_start, orig_end) = (orig_start.min(input.len()), orig_end.min(input.len()).max(orig_start));
+        // Inside one byte-for-byte run with the same bytes, nothing was folded or skipped.
+        let unchanged = s0 == s1
+            && s0.len == RUN
+            && input[orig_start..orig_end] == *norm.text.as_bytes().get(start..end).unwrap_or(&[]);
+        let flags = if unchanged { Flags::empty() } else { self.flags_of(input, orig_start, orig_end) };
+        Mapped { start: orig_start, end: orig_end, flags }
+    }
+
+    /// The flags of the steps the original range `[start, end)` needs, from a run over the
+    /// range itself (and a few bytes of look-ahead).
+    pub(crate) fn flags_of(&self, input: &[u8], start: usize, end: usize) -> Flags {
+        let limit = end.saturating_add(MAP_BACK_MARGIN).min(input.len());
+        let mut sink = FlagsOf { end, flags: Flags::empty() };
+        self.run(&input[..limit], start, State::default(), &mut sink);
+        sink.flags
     }
 
     /// The class of the first unit of `c`.
@@ -287,18 +359,19 @@ impl Normalizer {
         self.table.class_of(c)
     }
 
-    /// The classes of the next kept-or-noise characters of `rest`, skipping invisible ones.
-    fn peek<'s>(&'s self, rest: &'s str) -> impl Iterator<Item = Class> + 's {
-        rest.chars().map(|c| self.table.class_of(c)).filter(|&k| k != Class::Drop)
+    /// The classes of the next kept-or-noise characters of `rest`, skipping invisible ones
+    /// (stopping at invalid UTF-8).
+    fn peek<'s>(&'s self, rest: &'s [u8]) -> impl Iterator<Item = Class> + 's {
+        chars(rest).map(|c| self.table.class_of(c)).filter(|&k| k != Class::Drop)
     }
 
     /// Whether a digit or `$` at this point reads as a letter: the last unit is a letter with
     /// no gap in between and a letter follows (possibly after one more leet character).
-    fn leet_applies(&self, st: &State, rest: &str) -> bool {
+    fn leet_applies(&self, st: &State, rest: &[u8]) -> bool {
         if !self.opts.leet || st.gap_len != 0 || st.last != Last::Letter {
             return false;
         }
-        let mut it = rest.chars().filter(|&c| self.table.class_of(c) != Class::Drop);
+        let mut it = chars(rest).filter(|&c| self.table.class_of(c) != Class::Drop);
         match it.next().map(|c| (c, self.table.class_of(c))) {
             Some((_, Class::Letter)) => true,
             Some((c, Class::Digit | Class::LeetSym)) if leet_letter(c).is_some() => {
@@ -309,7 +382,7 @@ impl Normalizer {
     }
 
     /// Whether the gap before a one-character token continues or starts a spaced-out run.
-    fn joins_spaced(&self, st: &State, rest: &str) -> bool {
+    fn joins_spaced(&self, st: &State, rest: &[u8]) -> bool {
         if !self.opts.separators || st.gap_len != 1 || st.tok_len != 1 || !st.last.is_word() {
             return false;
         }
@@ -331,7 +404,7 @@ impl Normalizer {
     /// Writes the pending gap before a kept unit at original offset `at`; `rest` is the input
     /// after that unit (for look-ahead).
     #[inline]
-    fn close_gap<S: Sink>(&self, st: &mut State, next_word: bool, at: usize, rest: &str, sink: &mut S) -> Gap {
+    fn close_gap<S: Sink>(&self, st: &mut State, next_word: bool, at: usize, rest: &[u8], sink: &mut S) -> Gap {
         if st.gap_len == 0 {
             return Gap::None;
         }
@@ -412,7 +485,7 @@ impl Normalizer {
         class: Class,
         orig: (usize, usize),
         flags: Flags,
-        rest: &str,
+        rest: &[u8],
         sink: &mut S,
     ) {
         let word = class.is_word();
@@ -434,59 +507,106 @@ impl Normalizer {
     /// The state machine: normalizes `input[pos..]` from state `st` into `sink`.
     pub(crate) fn run<S: Sink>(&self, input: &[u8], mut pos: usize, mut st: State, sink: &mut S) {
         let table = &*self.table;
-        for chunk in input[pos..].utf8_chunks() {
-            let valid = chunk.valid();
-            let base = pos;
-            for (i, c) in valid.char_indices() {
-                let at = base + i;
-                if sink.before(at, &st) {
-                    return;
-                }
-                let end = at + c.len_utf8();
-                let e = table.lookup(c);
-                let class = e.class();
-                match class {
-                    Class::Other | Class::Letter if !e.is_multi() => {
-                        self.kept(&mut st, e.char(), class, (at, end), e.flags(), &valid[end - base..], sink);
-                    }
-                    Class::Drop => sink.note((at, end), e.flags()),
-                    Class::Space | Class::Symbol | Class::Punct => self.noise(&mut st, e.char(), class, at),
-                    Class::Digit | Class::LeetSym if !e.is_multi() => {
-                        let rest = &valid[end - base..];
-                        let leet = if self.leet_applies(&st, rest) { leet_letter(e.char()) } else { None };
-                        match leet {
-                            Some(l) => {
-                                self.kept(&mut st, l, Class::Letter, (at, end), e.flags() | Flags::LEET, rest, sink)
-                            }
-                            None if class == Class::Digit => {
-                                self.kept(&mut st, e.char(), Class::Digit, (at, end), e.flags(), rest, sink)
-                            }
-                            None => self.noise(&mut st, e.char(), Class::Symbol, at),
-                        }
-                    }
-                    _ => {
-                        // A character that folds to several kept units (㍿ → 株式会社, ﬁ → fi).
-                        let rest = &valid[end - base..];
-                        for &(u, k) in table.expansion(e) {
-                            let k = if k == Class::LeetSym { Class::Letter } else { k };
-                            self.kept(&mut st, u, k, (at, end), e.flags(), rest, sink);
-                        }
-                    }
-                }
+        while pos < input.len() {
+            if sink.before(pos, &st) {
+                return;
             }
-            pos = base + valid.len();
-            let bad = chunk.invalid();
-            if !bad.is_empty() {
-                // An invalid UTF-8 sequence (one U+FFFD in a lossy decoding): noise.
-                if sink.before(pos, &st) {
-                    return;
+            let (c, n) = match decode(input, pos) {
+                Ok(ok) => ok,
+                Err(bad) => {
+                    // An invalid UTF-8 sequence (one U+FFFD in a lossy decoding): noise.
+                    self.noise(&mut st, '\u{FFFD}', Class::Symbol, pos);
+                    pos += bad;
+                    continue;
                 }
-                self.noise(&mut st, '\u{FFFD}', Class::Symbol, pos);
-                pos += bad.len();
+            };
+            let at = pos;
+            let end = pos + n;
+            pos = end;
+            if table.is_same_cjk(c) {
+                // The common case in Chinese text: a character kept as it is.
+                if st.gap_len != 0 {
+                    self.close_gap(&mut st, false, at, &input[end..], sink);
+                }
+                st.tok_len = 0;
+                st.single_run = 0;
+                st.last = Last::Other;
+                sink.push_same(c, at);
+                continue;
+            }
+            let e = table.lookup(c);
+            let class = e.class();
+            match class {
+                Class::Other | Class::Letter if !e.is_multi() => {
+                    self.kept(&mut st, e.char(), class, (at, end), e.flags(), &input[end..], sink);
+                }
+                Class::Drop => sink.note((at, end), e.flags()),
+                Class::Space | Class::Symbol | Class::Punct => self.noise(&mut st, e.char(), class, at),
+                Class::Digit | Class::LeetSym if !e.is_multi() => {
+                    let rest = &input[end..];
+                    let leet = if self.leet_applies(&st, rest) { leet_letter(e.char()) } else { None };
+                    match leet {
+                        Some(l) => self.kept(&mut st, l, Class::Letter, (at, end), e.flags() | Flags::LEET, rest, sink),
+                        None if class == Class::Digit => {
+                            self.kept(&mut st, e.char(), Class::Digit, (at, end), e.flags(), rest, sink)
+                        }
+                        None => self.noise(&mut st, e.char(), Class::Symbol, at),
+                    }
+                }
+                _ => {
+                    // A character that folds to several kept units (㍿ → 株式会社, ﬁ → fi).
+                    let rest = &input[end..];
+                    for &(u, k) in table.expansion(e) {
+                        let k = if k == Class::LeetSym { Class::Letter } else { k };
+                        self.kept(&mut st, u, k, (at, end), e.flags(), rest, sink);
+                    }
+                }
             }
         }
         sink.before(input.len(), &st);
     }
+}
+
+/// Decodes the UTF-8 character at `input[pos]` (`pos < input.len()`): `Ok((char, len))`, or
+/// `Err(len)` of the invalid sequence there, as a lossy decoding would count it (the maximal
+/// prefix of a valid sequence, at least one byte).
+#[inline(always)]
+pub(crate) fn decode(input: &[u8], pos: usize) -> Result<(char, usize), usize> {
+    let b0 = input[pos];
+    if b0 < 0x80 {
+        return Ok((char::from(b0), 1));
+    }
+    let cont = |i: usize, lo: u8, hi: u8| input.get(pos + i).copied().filter(|b| (lo..=hi).contains(b));
+    let (len, lo, hi) = match b0 {
+        0xC2..=0xDF => (2, 0x80, 0xBF),
+        0xE0 => (3, 0xA0, 0xBF),
+        0xE1..=0xEC | 0xEE..=0xEF => (3, 0x80, 0xBF),
+        0xED => (3, 0x80, 0x9F),
+        0xF0 => (4, 0x90, 0xBF),
+        0xF1..=0xF3 => (4, 0x80, 0xBF),
+        0xF4 => (4, 0x80, 0x8F),
+        _ => return Err(1),
+    };
+    let Some(b1) = cont(1, lo, hi) else { return Err(1) };
+    let mut cp = (u32::from(b0) & (0x7F >> len)) << 6 | u32::from(b1 & 0x3F);
+    for i in 2..len {
+        let Some(b) = cont(i, 0x80, 0xBF) else { return Err(i) };
+        cp = cp << 6 | u32::from(b & 0x3F);
+    }
+    char::from_u32(cp).map(|c| (c, len)).ok_or(len)
+}
+
+/// The characters of `bytes`, up to the first invalid sequence.
+fn chars(bytes: &[u8]) -> impl Iterator<Item = char> + '_ {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= bytes.len() {
+            return None;
+        }
+        let (c, n) = decode(bytes, pos).ok()?;
+        pos += n;
+        Some(c)
+    })
 }
 
 #[cfg(test)]

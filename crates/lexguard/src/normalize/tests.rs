@@ -86,7 +86,7 @@ fn map_back_is_exact() {
 #[test]
 fn map_back_across_checkpoints() {
     let n = Normalizer::new(NormalizeOptions::new());
-    let text = "中文内容，".repeat(500) + "賭。博" + &"尾".repeat(300);
+    let text = "中文内容，".repeat(3000) + "賭。博" + &"尾".repeat(300);
     let normed = n.normalize(text.as_bytes());
     assert!(normed.checkpoints.len() > 5);
     let start = normed.text.find("赌博").unwrap();
@@ -101,4 +101,36 @@ fn term_flags() {
     assert_eq!(n.normalize_term("賭博"), ("赌博".to_string(), Flags::TRADITIONAL));
     assert_eq!(n.normalize_term("free money").0, "free money");
     assert_eq!(n.normalize_term("  ").0, "");
+}
+
+#[test]
+fn decode_agrees_with_lossy_decoding() {
+    let cases: &[&[u8]] = &[
+        b"abc",
+        "赌博😀é".as_bytes(),
+        b"\xff\xfe",
+        b"\xe8\xb5",
+        b"\xed\xa0\x80x",
+        b"\xf0\x9f\x98",
+        b"\xc0\xaf",
+        b"\xf4\x90\x80\x80",
+        b"a\xe2\x82\xacb\xe2\x82",
+    ];
+    for bytes in cases {
+        let mut got = String::new();
+        let mut pos = 0;
+        while pos < bytes.len() {
+            match decode(bytes, pos) {
+                Ok((c, n)) => {
+                    got.push(c);
+                    pos += n;
+                }
+                Err(n) => {
+                    got.push('\u{FFFD}');
+                    pos += n;
+                }
+            }
+        }
+        assert_eq!(got, String::from_utf8_lossy(bytes), "{bytes:?}");
+    }
 }

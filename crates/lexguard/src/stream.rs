@@ -43,9 +43,10 @@ impl Filter {
         let mut norm = Normalized::default();
         let mut raw: Vec<RawHit> = Vec::new();
         let mut eof = false;
+        // How much to hold before scanning: a block, more while no cut is possible.
+        let mut want = BLOCK;
         while !eof || !buf.is_empty() {
-            // Fill up to a block.
-            while !eof && buf.len() < BLOCK.max(buf.len() / 2 * 3).min(MAX_BUFFER) {
+            while !eof && buf.len() < want {
                 let start = buf.len();
                 buf.resize(start + 64 * 1024, 0);
                 let n = loop {
@@ -83,7 +84,11 @@ impl Filter {
                         let c = norm.checkpoints.last().copied().filter(|c| c.orig > 0);
                         c.map_or((buf.len(), State::default()), |c| (c.orig, c.state))
                     }
-                    _ => continue, // Not enough normalized text yet: read more.
+                    _ => {
+                        // Not enough normalized text to cut yet: read more.
+                        want = (buf.len() * 2).min(MAX_BUFFER);
+                        continue;
+                    }
                 }
             };
             let done: Vec<RawHit> = raw.iter().copied().filter(|h| h.start < cut_orig).collect();
@@ -98,6 +103,7 @@ impl Filter {
             base.chars += chars;
             base.utf16 += units;
             buf.drain(..cut_orig);
+            want = BLOCK;
             state = cut_state;
             if eof {
                 buf.clear();

@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Check text given as arguments or on standard input.
     Check(CheckArgs),
+    /// Check, count, import and audit wordlists.
+    #[command(subcommand)]
+    Lists(crate::lists::ListsCommand),
 }
 
 /// Options shared by every command that loads wordlists.
@@ -157,5 +160,6 @@ pub fn run() -> anyhow_lite::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => crate::check::run(&args),
+        Command::Lists(cmd) => crate::lists::run(&cmd),
     }
 }

@@ -168,7 +168,7 @@ struct Inner {
 /// assert_eq!(&"欢迎来到在线赌场，首充送彩金"[hit.span.bytes[0]..hit.span.bytes[1]], hit.matched);
 ///
 /// assert!(filter.is_clean("今天天气很好，我们去操场跑步。"));
-/// assert_eq!(filter.mask("网上赌 博", '*'), "网上***");
+/// assert_eq!(filter.mask("欢迎来到在线赌 场", '*'), "欢迎来到*****");
 /// ```
 #[derive(Clone)]
 pub struct Filter(Arc<Inner>);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README gives it and .ci/run runs it. Installs what it needs
+# (rustup components and targets, Debian packages, pip/npm packages, cargo tools into the
+# git-ignored .tools/) and is quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+start=$(date +%s)
+
+step "format"
+rustup component add rustfmt >/dev/null 2>&1 || true
+cargo fmt --all -- --check
+
+step "build every target (benches included)"
+cargo build --workspace --all-targets --locked
+
+step "Rust tests (unit, doc, corpus, properties, CLI)"
+cargo test --workspace --locked --no-fail-fast
+
+for suite in bindings/python/run-tests.sh bindings/wasm/run-tests.sh; do
+  if [ -f "$suite" ]; then
+    step "$suite"
+    bash "$suite"
+  fi
+done
+
+for suite in tests/e2e/*.sh; do
+  [ -f "$suite" ] || continue
+  step "$suite"
+  bash "$suite"
+done
+
+step "all suites passed in $(( $(date +%s) - start ))s"

@@ -246,7 +246,11 @@ fn stats(args: &StatsArgs) -> Result<ExitCode> {
     let mut out = io::stdout().lock();
     match args.format {
         Format::Text => {
-            writeln!(out, "{:<18} {:>6} {:>6} {:>6} {:>6} {:>6}  name", "category", "terms", "block", "review", "allow", "regex")?;
+            writeln!(
+                out,
+                "{:<18} {:>6} {:>6} {:>6} {:>6} {:>6}  name",
+                "category", "terms", "block", "review", "allow", "regex"
+            )?;
             for r in &rows {
                 writeln!(
                     out,
@@ -280,8 +284,9 @@ fn decode_line(line: &[u8], legacy: &'static encoding_rs::Encoding) -> String {
 /// The encoding for lines that are not UTF-8: the one asked for, else detected on those lines.
 fn legacy_encoding(bytes: &[u8], label: Option<&str>) -> Result<&'static encoding_rs::Encoding> {
     if let Some(l) = label {
-        return encoding_rs::Encoding::for_label(l.as_bytes())
-            .ok_or_else(|| format!("--encoding {l}: unknown encoding label (try gbk, gb18030, big5, utf-16le)").into());
+        return encoding_rs::Encoding::for_label(l.as_bytes()).ok_or_else(|| {
+            format!("--encoding {l}: unknown encoding label (try gbk, gb18030, big5, utf-16le)").into()
+        });
     }
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     for line in bytes.split(|&b| b == b'\n').filter(|l| std::str::from_utf8(l).is_err()) {
@@ -350,7 +355,11 @@ fn import(args: &ImportArgs) -> Result<ExitCode> {
     let header = format!("# imported from {} ({used}): {added} terms\n", args.file.display());
     match existing_path {
         Some(p) => {
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&p)
+                .map_err(|e| format!("{}: {e}", p.display()))?;
             f.write_all(header.as_bytes())?;
             f.write_all(out_text.as_bytes())?;
             f.sync_all()?;
@@ -453,7 +462,11 @@ fn audit(args: &AuditArgs) -> Result<ExitCode> {
             writeln!(out, "documents: {}", docs.len())?;
             writeln!(out, "with a block-level hit:  {block} ({:.3}%)", pct(block))?;
             writeln!(out, "with a review-level hit: {review} ({:.3}%)", pct(review))?;
-            writeln!(out, "\n{:>7} {:>8}  {:<8} {:<12} {:<16} rule / example", "docs", "share", "action", "category", "term")?;
+            writeln!(
+                out,
+                "\n{:>7} {:>8}  {:<8} {:<12} {:<16} rule / example",
+                "docs", "share", "action", "category", "term"
+            )?;
             for (rule, c) in ranked.iter().take(args.top) {
                 writeln!(
                     out,
@@ -472,11 +485,17 @@ fn audit(args: &AuditArgs) -> Result<ExitCode> {
             let top: Vec<_> = ranked
                 .iter()
                 .take(args.top)
-                .map(|(rule, c)| json!({"rule": rule, "term": c.term, "category": c.category,
-                    "action": c.action, "docs": c.docs, "share": c.docs as f64 / n, "example": c.example}))
+                .map(|(rule, c)| {
+                    json!({"rule": rule, "term": c.term, "category": c.category,
+                    "action": c.action, "docs": c.docs, "share": c.docs as f64 / n, "example": c.example})
+                })
                 .collect();
-            writeln!(out, "{}", json!({"documents": docs.len(), "block_docs": block, "review_docs": review,
-                "block_share": block as f64 / n, "review_share": review as f64 / n, "top": top}))?;
+            writeln!(
+                out,
+                "{}",
+                json!({"documents": docs.len(), "block_docs": block, "review_docs": review,
+                "block_share": block as f64 / n, "review_share": review as f64 / n, "top": top})
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -491,4 +510,3 @@ mod tests {
         assert!(super::COMMON_WORDS.lines().count() > 10_000);
     }
 }
-

@@ -10,7 +10,9 @@ mod output;
 fn main() -> ExitCode {
     match cli::run() {
         Ok(code) => code,
-        Err(err) if err.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {
+        Err(err)
+            if err.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
             // The reader went away (`| head`): nothing to report.
             ExitCode::SUCCESS
         }

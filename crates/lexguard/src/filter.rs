@@ -283,12 +283,12 @@ impl Filter {
 
     /// The verdict alone.
     pub fn verdict(&self, text: &str) -> Verdict {
-        self.with_raw(text.as_bytes(), |raw| raw.iter().map(|h| Verdict::from(h.action)).max().unwrap_or_default())
+        self.with_raw(text.as_bytes(), |raw, _| raw.iter().map(|h| Verdict::from(h.action)).max().unwrap_or_default())
     }
 
     /// Hits per category id (for counting over large inputs without building reports).
     pub fn count_into(&self, input: &[u8], counts: &mut std::collections::BTreeMap<String, u64>) {
-        self.with_raw(input, |raw| {
+        self.with_raw(input, |raw, _| {
             for h in raw {
                 let cat = &self.0.compiled.categories[self.0.compiled.rules[h.rule as usize].category as usize];
                 *counts.entry(cat.clone()).or_default() += 1;
@@ -338,14 +338,14 @@ impl Filter {
     }
 
     /// Runs the scan with thread-local scratch buffers and hands the raw hits to `f`.
-    fn with_raw<R>(&self, input: &[u8], f: impl FnOnce(&[RawHit]) -> R) -> R {
+    fn with_raw<R>(&self, input: &[u8], f: impl FnOnce(&[RawHit], bool) -> R) -> R {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => {
                 let (norm, raw) = &mut *scratch;
                 self.0.normalizer.normalize_into(input, norm);
                 raw.clear();
                 self.0.compiled.scan(&self.0.normalizer, input, norm, raw);
-                let r = f(raw);
+                let r = f(raw, !norm.invalid);
                 // Keep the buffers for the next call, unless an unusually large input grew them.
                 if norm.text.capacity() > SCRATCH_KEEP {
                     *norm = Normalized::default();
@@ -356,13 +356,13 @@ impl Filter {
                 let norm = self.0.normalizer.normalize(input);
                 let mut raw = Vec::new();
                 self.0.compiled.scan(&self.0.normalizer, input, &norm, &mut raw);
-                f(&raw)
+                f(&raw, !norm.invalid)
             }
         })
     }
 
     pub(crate) fn hits(&self, input: &[u8], field: Option<&str>) -> Vec<Hit> {
-        self.with_raw(input, |raw| self.0.compiled.dress(input, raw, field, SpanBase::default()))
+        self.with_raw(input, |raw, valid| self.0.compiled.dress(input, valid, raw, field, SpanBase::default()))
     }
 
     pub(crate) fn parts(&self) -> (&Normalizer, &Compiled) {

@@ -152,6 +152,7 @@ impl Compiled {
             };
         }
         if let Some(set) = &self.regex_set {
+            // One pass of the set tells which rules match at all; only those search for spans.
             for idx in set.matches(text).iter() {
                 let (re, rule_id) = &self.regexes[idx];
                 let rule = &self.rules[*rule_id as usize];
@@ -177,11 +178,18 @@ impl Compiled {
 
     /// Turns raw hits of one document into report hits, computing char and UTF-16 spans in
     /// one pass over the input. `offset` is added to every span (for streamed input).
-    pub(crate) fn dress(&self, input: &[u8], raw: &[RawHit], field: Option<&str>, base: SpanBase) -> Vec<Hit> {
+    pub(crate) fn dress(
+        &self,
+        input: &[u8],
+        valid: bool,
+        raw: &[RawHit],
+        field: Option<&str>,
+        base: SpanBase,
+    ) -> Vec<Hit> {
         let mut points: Vec<usize> = raw.iter().flat_map(|h| [h.start, h.end]).collect();
         points.sort_unstable();
         points.dedup();
-        let counts = count_units(input, &points);
+        let counts = count_units(input, valid, &points);
         let at = |p: usize| {
             let i = points.binary_search(&p).expect("every point was counted");
             counts[i]
@@ -219,36 +227,48 @@ pub(crate) struct SpanBase {
 }
 
 /// For each sorted byte position, the number of chars and UTF-16 units before it. An invalid
-/// UTF-8 sequence counts as one U+FFFD, as in a lossy decoding.
-pub(crate) fn count_units(input: &[u8], points: &[usize]) -> Vec<(usize, usize)> {
+/// UTF-8 sequence counts as one U+FFFD, as in a lossy decoding. `valid` says the input is known
+/// to be UTF-8 (the normalizer saw no invalid sequence), which skips validation.
+pub(crate) fn count_units(input: &[u8], valid: bool, points: &[usize]) -> Vec<(usize, usize)> {
     let mut out = Vec::with_capacity(points.len());
-    let mut pi = 0;
     let (mut chars, mut units, mut pos) = (0usize, 0usize, 0usize);
-    'outer: for chunk in input.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            while pi < points.len() && points[pi] <= pos {
-                out.push((chars, units));
-                pi += 1;
-            }
-            if pi == points.len() {
-                break 'outer;
-            }
-            chars += 1;
-            units += c.len_utf16();
-            pos += c.len_utf8();
+    for &p in points {
+        let p = p.min(input.len());
+        if p > pos {
+            let (c, u) = count_span(&input[pos..p], valid);
+            chars += c;
+            units += u;
+            pos = p;
         }
-        if !chunk.invalid().is_empty() {
-            while pi < points.len() && points[pi] <= pos {
-                out.push((chars, units));
-                pi += 1;
-            }
-            chars += 1;
-            units += 1;
-            pos += chunk.invalid().len();
-        }
-    }
-    while out.len() < points.len() {
         out.push((chars, units));
     }
     out
+}
+
+/// Chars and UTF-16 units of `bytes` (which starts and ends on sequence boundaries).
+fn count_span(bytes: &[u8], valid: bool) -> (usize, usize) {
+    if valid || std::str::from_utf8(bytes).is_ok() {
+        // Valid UTF-8: every byte that is not a continuation byte starts a char, and 4-byte
+        // sequences are two UTF-16 units. Counting bytes vectorizes.
+        let b = bytes;
+        let chars = b.iter().filter(|&&x| (x & 0xC0) != 0x80).count();
+        let astral = b.iter().filter(|&&x| x >= 0xF0).count();
+        return (chars, chars + astral);
+    }
+    let (mut chars, mut units, mut pos) = (0, 0, 0);
+    while pos < bytes.len() {
+        match crate::normalize::decode(bytes, pos) {
+            Ok((c, n)) => {
+                chars += 1;
+                units += c.len_utf16();
+                pos += n;
+            }
+            Err(n) => {
+                chars += 1;
+                units += 1;
+                pos += n;
+            }
+        }
+    }
+    (chars, units)
 }

@@ -92,13 +92,14 @@ impl Filter {
                 }
             };
             let done: Vec<RawHit> = raw.iter().copied().filter(|h| h.start < cut_orig).collect();
-            let hits = compiled.dress(&buf, &done, None, base);
+            let valid = !norm.invalid;
+            let hits = compiled.dress(&buf, valid, &done, None, base);
             for hit in hits {
                 summary.hits += 1;
                 *summary.by_category.entry(hit.category.clone()).or_default() += 1;
                 on_hit(hit);
             }
-            let (chars, units) = count_units(&buf[..cut_orig], &[cut_orig])[0];
+            let (chars, units) = count_units(&buf[..cut_orig], valid, &[cut_orig])[0];
             base.bytes += cut_orig;
             base.chars += chars;
             base.utf16 += units;

@@ -106,6 +106,9 @@ pub(crate) trait Sink {
     fn note(&mut self, orig: (usize, usize), flags: Flags);
     /// Called before each original character; `true` stops the run.
     fn before(&mut self, pos: usize, state: &State) -> bool;
+    /// An invalid UTF-8 sequence was met.
+    #[inline(always)]
+    fn saw_invalid(&mut self) {}
     /// A character kept as it was, with no flag, at original offset `at`.
     #[inline(always)]
     fn push_same(&mut self, c: char, at: usize) {
@@ -122,6 +125,8 @@ pub(crate) struct Normalized {
     /// The offset map, run-length encoded: each segment starts at `norm` and maps either
     /// byte for byte (`len == RUN`) or one normalized character to `len` original bytes.
     pub segments: Vec<Segment>,
+    /// Whether the input held invalid UTF-8.
+    pub invalid: bool,
 }
 
 /// A segment of the offset map.
@@ -168,6 +173,10 @@ impl Sink for Collect<'_> {
 
     #[inline]
     fn note(&mut self, _: (usize, usize), _: Flags) {}
+
+    fn saw_invalid(&mut self) {
+        self.out.invalid = true;
+    }
 
     #[inline(always)]
     fn push_same(&mut self, c: char, at: usize) {
@@ -279,6 +288,7 @@ impl Normalizer {
             text: String::with_capacity(input.len() + 16),
             checkpoints: Vec::with_capacity(input.len() / CHECKPOINT_EVERY + 1),
             segments: Vec::new(),
+            invalid: false,
         };
         self.normalize_into(input, &mut out);
         out
@@ -294,6 +304,7 @@ impl Normalizer {
         out.text.clear();
         out.checkpoints.clear();
         out.segments.clear();
+        out.invalid = false;
         let mut sink = Collect { out, next: 0, run_delta: None, last_orig: 0 };
         self.run(input, 0, state, &mut sink);
     }
@@ -515,6 +526,7 @@ impl Normalizer {
                 Ok(ok) => ok,
                 Err(bad) => {
                     // An invalid UTF-8 sequence (one U+FFFD in a lossy decoding): noise.
+                    sink.saw_invalid();
                     self.noise(&mut st, '\u{FFFD}', Class::Symbol, pos);
                     pos += bad;
                     continue;

@@ -22,11 +22,18 @@ pub enum EngineKind {
     AhoCorasick,
 }
 
+/// Leftmost-longest, non-overlapping matches: `(start, end, pattern)`.
+pub(crate) type Matches<'a> = Box<dyn Iterator<Item = (usize, usize, u32)> + 'a>;
+
 /// A compiled set of patterns.
 pub(crate) trait Engine: Send + Sync + fmt::Debug {
     /// The leftmost-longest match starting at or after `at` (a char boundary of `hay`):
     /// `(start, end, pattern)`.
-    fn find(&self, hay: &str, at: usize) -> Option<(usize, usize, u32)>;
+    fn find(&self, hay: &str, at: usize) -> Option<(usize, usize, u32)> {
+        self.find_iter(hay, at).next()
+    }
+    /// All leftmost-longest matches from `at` on, in order.
+    fn find_iter<'a>(&'a self, hay: &'a str, at: usize) -> Matches<'a>;
     /// Heap memory held.
     fn heap_bytes(&self) -> usize;
 }
@@ -60,11 +67,11 @@ impl DoubleArray {
 }
 
 impl Engine for DoubleArray {
-    #[inline]
-    fn find(&self, hay: &str, at: usize) -> Option<(usize, usize, u32)> {
-        let pma = self.0.as_ref()?;
-        let m = pma.leftmost_find_iter(&hay[at..]).next()?;
-        Some((at + m.start(), at + m.end(), m.value()))
+    fn find_iter<'a>(&'a self, hay: &'a str, at: usize) -> Matches<'a> {
+        match &self.0 {
+            Some(pma) => Box::new(pma.leftmost_find_iter(&hay[at..]).map(move |m| (at + m.start(), at + m.end(), m.value()))),
+            None => Box::new(std::iter::empty()),
+        }
     }
 
     fn heap_bytes(&self) -> usize {
@@ -89,10 +96,13 @@ impl AhoCorasickEngine {
 }
 
 impl Engine for AhoCorasickEngine {
-    #[inline]
-    fn find(&self, hay: &str, at: usize) -> Option<(usize, usize, u32)> {
-        let m = self.0.as_ref()?.find(Input::new(hay).range(at..))?;
-        Some((m.start(), m.end(), m.pattern().as_u32()))
+    fn find_iter<'a>(&'a self, hay: &'a str, at: usize) -> Matches<'a> {
+        match &self.0 {
+            Some(ac) => Box::new(
+                ac.find_iter(Input::new(hay).range(at..)).map(|m| (m.start(), m.end(), m.pattern().as_u32())),
+            ),
+            None => Box::new(std::iter::empty()),
+        }
     }
 
     fn heap_bytes(&self) -> usize {

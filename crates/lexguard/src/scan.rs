@@ -117,10 +117,10 @@ impl Compiled {
     pub(crate) fn scan(&self, n: &Normalizer, input: &[u8], norm: &Normalized, out: &mut Vec<RawHit>) {
         let text = norm.text.as_str();
         let first = out.len();
-        let mut at = 0;
         let mut cats_here: Vec<u32> = Vec::new();
         let mut cursor = 0;
-        while let Some((ns, ne, pid)) = self.engine.find(text, at) {
+        let mut matches = self.engine.find_iter(text, 0);
+        while let Some((ns, ne, pid)) = matches.next() {
             let mut mapped = None;
             cats_here.clear();
             for r in &self.patterns[pid as usize] {
@@ -143,13 +143,12 @@ impl Compiled {
                 let action = if flags.contains(Flags::PUNCTUATION) { rule.action.downgraded() } else { rule.action };
                 out.push(RawHit { start: m.start, end: m.end, rule: r.rule, flags, action });
             }
-            at = if cats_here.is_empty() {
+            if cats_here.is_empty() {
                 // Nothing accepted: look again from the next character, so that a shorter or
                 // later overlapping term still gets its chance.
-                ns + text[ns..].chars().next().map_or(1, char::len_utf8)
-            } else {
-                ne
-            };
+                let next = ns + text[ns..].chars().next().map_or(1, char::len_utf8);
+                matches = self.engine.find_iter(text, next);
+            }
         }
         if let Some(set) = &self.regex_set {
             // One pass of the set tells which rules match at all; only those search for spans.

@@ -187,10 +187,11 @@ impl FoldTable {
         table
     }
 
-    /// Whether `c` is a CJK character that folds to itself with no flag (the fast path).
+    /// Whether the BMP code point `cp` is a CJK character that folds to itself with no flag
+    /// (the fast path).
     #[inline(always)]
-    pub(crate) fn is_same_cjk(&self, c: char) -> bool {
-        let cp = c as usize;
+    pub(crate) fn is_same_cjk_cp(&self, cp: u32) -> bool {
+        let cp = cp as usize;
         cp < 0x1_0000 && self.same_cjk[cp >> 6] & (1 << (cp & 63)) != 0
     }
 

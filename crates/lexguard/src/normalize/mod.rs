@@ -114,6 +114,13 @@ pub(crate) trait Sink {
     fn push_same(&mut self, c: char, at: usize) {
         self.push(c, (at, at + c.len_utf8()), Flags::empty());
     }
+    /// A run of characters kept as they were, with no flag, starting at original offset `at`.
+    #[inline]
+    fn push_run(&mut self, run: &str, at: usize) {
+        for (i, c) in run.char_indices() {
+            self.push_same(c, at + i);
+        }
+    }
 }
 
 /// A normalized document: the text the matcher runs on, and the checkpoints that map it back.
@@ -176,6 +183,17 @@ impl Sink for Collect<'_> {
 
     fn saw_invalid(&mut self) {
         self.out.invalid = true;
+    }
+
+    #[inline(always)]
+    fn push_run(&mut self, run: &str, at: usize) {
+        let norm = self.out.text.len();
+        let delta = at as isize - norm as isize;
+        if self.run_delta != Some(delta) {
+            self.out.segments.push(Segment { norm, orig: at, len: RUN });
+            self.run_delta = Some(delta);
+        }
+        self.out.text.push_str(run);
     }
 
     #[inline(always)]
@@ -516,66 +534,110 @@ impl Normalizer {
     }
 
     /// The state machine: normalizes `input[pos..]` from state `st` into `sink`.
+    ///
+    /// Valid stretches of UTF-8 take the fast path (`run_str`); invalid sequences are noise.
     pub(crate) fn run<S: Sink>(&self, input: &[u8], mut pos: usize, mut st: State, sink: &mut S) {
-        let table = &*self.table;
         while pos < input.len() {
-            if sink.before(pos, &st) {
+            // SIMD validation of the whole stretch first (std's is several times slower on CJK);
+            // on error, std's finds where and how long the invalid sequence is.
+            let (valid, bad) = match simdutf8::basic::from_utf8(&input[pos..]) {
+                Ok(s) => (s, 0),
+                Err(_) => match std::str::from_utf8(&input[pos..]) {
+                    Ok(s) => (s, 0),
+                    Err(e) => {
+                        let valid = std::str::from_utf8(&input[pos..pos + e.valid_up_to()]).unwrap_or_default();
+                        (valid, e.error_len().unwrap_or(input.len() - pos - e.valid_up_to()))
+                    }
+                },
+            };
+            if !self.run_str(valid, input, pos, &mut st, sink) {
                 return;
             }
-            let (c, n) = match decode(input, pos) {
-                Ok(ok) => ok,
-                Err(bad) => {
-                    // An invalid UTF-8 sequence (one U+FFFD in a lossy decoding): noise.
-                    sink.saw_invalid();
-                    self.noise(&mut st, '\u{FFFD}', Class::Symbol, pos);
-                    pos += bad;
-                    continue;
+            pos += valid.len();
+            if bad > 0 {
+                // An invalid UTF-8 sequence (one U+FFFD in a lossy decoding): noise.
+                if sink.before(pos, &st) {
+                    return;
                 }
-            };
-            let at = pos;
-            let end = pos + n;
-            pos = end;
-            if table.is_same_cjk(c) {
-                // The common case in Chinese text: a character kept as it is.
+                sink.saw_invalid();
+                self.noise(&mut st, '\u{FFFD}', Class::Symbol, pos);
+                pos += bad;
+            }
+        }
+        sink.before(input.len(), &st);
+    }
+
+    /// Normalizes the valid stretch `s`, which is `input[base..base + s.len()]`. Returns
+    /// `false` when the sink asked to stop.
+    #[inline]
+    fn run_str<S: Sink>(&self, s: &str, input: &[u8], base: usize, st: &mut State, sink: &mut S) -> bool {
+        let table = &*self.table;
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // The common case of Chinese text: a run of 3-byte characters kept as they are.
+            let run = i;
+            while let [b0 @ 0xE0..=0xEF, b1, b2, ..] = bytes[i..] {
+                let cp = u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F);
+                if !table.is_same_cjk_cp(cp) {
+                    break;
+                }
+                i += 3;
+            }
+            if i > run {
+                if sink.before(base + run, st) {
+                    return false;
+                }
                 if st.gap_len != 0 {
-                    self.close_gap(&mut st, false, at, &input[end..], sink);
+                    self.close_gap(st, false, base + run, &bytes[run..], sink);
                 }
                 st.tok_len = 0;
                 st.single_run = 0;
                 st.last = Last::Other;
-                sink.push_same(c, at);
+                sink.push_run(&s[run..i], base + run);
                 continue;
             }
-            let e = table.lookup(c);
-            let class = e.class();
-            match class {
-                Class::Other | Class::Letter if !e.is_multi() => {
-                    self.kept(&mut st, e.char(), class, (at, end), e.flags(), &input[end..], sink);
-                }
-                Class::Drop => sink.note((at, end), e.flags()),
-                Class::Space | Class::Symbol | Class::Punct => self.noise(&mut st, e.char(), class, at),
-                Class::Digit | Class::LeetSym if !e.is_multi() => {
-                    let rest = &input[end..];
-                    let leet = if self.leet_applies(&st, rest) { leet_letter(e.char()) } else { None };
-                    match leet {
-                        Some(l) => self.kept(&mut st, l, Class::Letter, (at, end), e.flags() | Flags::LEET, rest, sink),
-                        None if class == Class::Digit => {
-                            self.kept(&mut st, e.char(), Class::Digit, (at, end), e.flags(), rest, sink)
-                        }
-                        None => self.noise(&mut st, e.char(), Class::Symbol, at),
+            if sink.before(base + i, st) {
+                return false;
+            }
+            let Some(c) = s[i..].chars().next() else { break };
+            let at = base + i;
+            i += c.len_utf8();
+            self.step(c, at, base + i, &input[base + i..], st, sink);
+        }
+        true
+    }
+
+    /// Normalizes one character `c` at `input[at..end]`; `rest` is the input after it.
+    #[inline(always)]
+    fn step<S: Sink>(&self, c: char, at: usize, end: usize, rest: &[u8], st: &mut State, sink: &mut S) {
+        let table = &*self.table;
+        let e = table.lookup(c);
+        let class = e.class();
+        match class {
+            Class::Other | Class::Letter if !e.is_multi() => {
+                self.kept(st, e.char(), class, (at, end), e.flags(), rest, sink);
+            }
+            Class::Drop => sink.note((at, end), e.flags()),
+            Class::Space | Class::Symbol | Class::Punct => self.noise(st, e.char(), class, at),
+            Class::Digit | Class::LeetSym if !e.is_multi() => {
+                let leet = if self.leet_applies(st, rest) { leet_letter(e.char()) } else { None };
+                match leet {
+                    Some(l) => self.kept(st, l, Class::Letter, (at, end), e.flags() | Flags::LEET, rest, sink),
+                    None if class == Class::Digit => {
+                        self.kept(st, e.char(), Class::Digit, (at, end), e.flags(), rest, sink)
                     }
+                    None => self.noise(st, e.char(), Class::Symbol, at),
                 }
-                _ => {
-                    // A character that folds to several kept units (㍿ → 株式会社, ﬁ → fi).
-                    let rest = &input[end..];
-                    for &(u, k) in table.expansion(e) {
-                        let k = if k == Class::LeetSym { Class::Letter } else { k };
-                        self.kept(&mut st, u, k, (at, end), e.flags(), rest, sink);
-                    }
+            }
+            _ => {
+                // A character that folds to several kept units (㍿ → 株式会社, ﬁ → fi).
+                for &(u, k) in table.expansion(e) {
+                    let k = if k == Class::LeetSym { Class::Letter } else { k };
+                    self.kept(st, u, k, (at, end), e.flags(), rest, sink);
                 }
             }
         }
-        sink.before(input.len(), &st);
     }
 }
 

@@ -139,7 +139,7 @@ impl Lexicon {
         for (path, bytes) in shipped::FILES.iter().filter(|(p, _)| p.ends_with("categories.toml")) {
             self.add_categories(path, &String::from_utf8_lossy(bytes))?;
         }
-        for (path, bytes) in shipped::FILES {
+        for (path, bytes) in shipped::FILES.iter().filter(|(p, _)| p.ends_with(".txt")) {
             let name = path.rsplit('/').next().unwrap_or(path);
             self.add_bytes(name, path, bytes)?;
         }
@@ -192,13 +192,20 @@ impl Lexicon {
     }
 
     fn add_bytes(&mut self, name: &str, origin: &str, bytes: &[u8]) -> Result<(), Error> {
-        if name == "categories.toml" {
-            return Ok(());
-        }
         let whole = Location { file: origin.to_string(), line: 0 };
+        if name == "categories.toml" {
+            let text = parse::decode(origin, bytes)?;
+            return self.add_categories(origin, text);
+        }
         let kind = match file_kind(name) {
             Ok(Some(kind)) => kind,
-            Ok(None) => return Ok(()),
+            Ok(None) => {
+                return Err(Error::at(
+                    ErrorKind::FileName,
+                    whole,
+                    format!("{name:?} is not a list file: list files end in .txt (or are categories.toml)"),
+                ));
+            }
             Err(msg) => return Err(Error::at(ErrorKind::FileName, whole, msg)),
         };
         let text = parse::decode(origin, bytes)?;
@@ -353,6 +360,11 @@ mod tests {
         let mut lex = Lexicon::new();
         let e = lex.add_text("foo.bar.txt", "x/foo.bar.txt", "a").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::FileName);
+        let e = lex.add_text("gambling.csv", "x/gambling.csv", "a").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::FileName);
+        assert!(e.to_string().starts_with("x/gambling.csv: "), "{e}");
+        lex.add_text("categories.toml", "x/categories.toml", "[category.x]\nname = \"X\"\n").unwrap();
+        assert_eq!(lex.category("x").unwrap().name, "X");
         let e = lex.add_dir("/nonexistent/lexguard-lists").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Io);
         assert!(e.to_string().contains("/nonexistent/lexguard-lists"));

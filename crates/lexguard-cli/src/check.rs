@@ -148,10 +148,7 @@ fn check_lines(filter: &Filter, args: &CheckArgs, mut input: impl BufRead, out: 
             line.pop();
         }
         if args.count {
-            filter.count_into(&line, &mut counts);
-            if !args.quiet && worst < Verdict::Block {
-                worst = worst.max(filter.check_bytes(&line).verdict);
-            }
+            worst = worst.max(filter.count_into(&line, &mut counts));
             continue;
         }
         let report = filter.check_bytes(&line);
@@ -175,7 +172,6 @@ fn check_lines(filter: &Filter, args: &CheckArgs, mut input: impl BufRead, out: 
         }
     }
     if args.count {
-        worst = if counts.is_empty() { Verdict::Pass } else { worst.max(Verdict::Review) };
         if !args.quiet {
             write_counts(out, args.format, &counts)?;
         }

@@ -286,13 +286,22 @@ impl Filter {
         self.with_raw(text.as_bytes(), |raw, _| raw.iter().map(|h| Verdict::from(h.action)).max().unwrap_or_default())
     }
 
-    /// Hits per category id (for counting over large inputs without building reports).
-    pub fn count_into(&self, input: &[u8], counts: &mut std::collections::BTreeMap<String, u64>) {
+    /// Adds the hits per category id of `input` to `counts` (for counting over large inputs
+    /// without building reports) and returns the verdict.
+    pub fn count_into(&self, input: &[u8], counts: &mut std::collections::BTreeMap<String, u64>) -> Verdict {
         self.with_raw(input, |raw, _| {
+            let mut verdict = Verdict::Pass;
             for h in raw {
                 let cat = &self.0.compiled.categories[self.0.compiled.rules[h.rule as usize].category as usize];
-                *counts.entry(cat.clone()).or_default() += 1;
+                match counts.get_mut(cat) {
+                    Some(n) => *n += 1,
+                    None => {
+                        counts.insert(cat.clone(), 1);
+                    }
+                }
+                verdict = verdict.max(h.action.into());
             }
+            verdict
         })
     }
 

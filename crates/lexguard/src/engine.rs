@@ -27,11 +27,6 @@ pub(crate) type Matches<'a> = Box<dyn Iterator<Item = (usize, usize, u32)> + 'a>
 
 /// A compiled set of patterns.
 pub(crate) trait Engine: Send + Sync + fmt::Debug {
-    /// The leftmost-longest match starting at or after `at` (a char boundary of `hay`):
-    /// `(start, end, pattern)`.
-    fn find(&self, hay: &str, at: usize) -> Option<(usize, usize, u32)> {
-        self.find_iter(hay, at).next()
-    }
     /// All leftmost-longest matches from `at` on, in order.
     fn find_iter<'a>(&'a self, hay: &'a str, at: usize) -> Matches<'a>;
     /// Heap memory held.
@@ -160,14 +155,11 @@ mod tests {
         let hay = "在赌博网站博彩 free money";
         for kind in [EngineKind::DoubleArray, EngineKind::AhoCorasick] {
             let e = build(kind, &pats).unwrap();
-            let mut at = 0;
-            let mut found = Vec::new();
-            while let Some((s, t, p)) = e.find(hay, at) {
-                found.push((&hay[s..t], p));
-                at = t;
-            }
+            let found: Vec<_> = e.find_iter(hay, 0).map(|(s, t, p)| (&hay[s..t], p)).collect();
             assert_eq!(found, [("赌博网", 1), ("博彩", 2), ("free money", 3)], "{kind:?}");
-            assert_eq!(e.find(hay, hay.len()), None);
+            assert_eq!(e.find_iter(hay, hay.len()).next(), None);
+            let later: Vec<_> = e.find_iter(hay, found.len()).map(|(s, t, _)| &hay[s..t]).collect();
+            assert_eq!(later.first(), Some(&"赌博网"));
         }
     }
 }

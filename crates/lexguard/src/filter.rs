@@ -161,14 +161,14 @@ struct Inner {
 /// use lexguard::{Filter, Verdict};
 ///
 /// let filter = Filter::new(); // the shipped lexicon
-/// let report = filter.check("欢迎来到在线赌场，首充送彩金");
+/// let report = filter.check("欢迎来到菠菜平台，首充送彩金");
 /// assert_eq!(report.verdict, Verdict::Block);
 /// let hit = &report.hits[0];
 /// assert_eq!(hit.category, "gambling");
-/// assert_eq!(&"欢迎来到在线赌场，首充送彩金"[hit.span.bytes[0]..hit.span.bytes[1]], hit.matched);
+/// assert_eq!(&"欢迎来到菠菜平台，首充送彩金"[hit.span.bytes[0]..hit.span.bytes[1]], hit.matched);
 ///
 /// assert!(filter.is_clean("今天天气很好，我们去操场跑步。"));
-/// assert_eq!(filter.mask("欢迎来到在线赌 场", '*'), "欢迎来到*****");
+/// assert_eq!(filter.mask("网上百家 乐", '*'), "网上****");
 /// ```
 #[derive(Clone)]
 pub struct Filter(Arc<Inner>);

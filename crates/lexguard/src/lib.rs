@@ -15,7 +15,7 @@
 //!
 //! let filter = Filter::new(); // the shipped lexicon, compiled once; clone it freely
 //!
-//! let report = filter.check("澳門賭場 線上開戶");
+//! let report = filter.check("澳門賭場 線上百家樂");
 //! assert_eq!(report.verdict, Verdict::Block);
 //! assert_eq!(report.hits[0].category, "gambling");
 //! assert!(report.hits[0].flags.contains(lexguard::Flags::TRADITIONAL));

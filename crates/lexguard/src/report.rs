@@ -137,7 +137,7 @@ pub struct Hit {
 /// The result of a check (DESIGN §5).
 ///
 /// ```
-/// let report = lexguard::Filter::new().check("在线賭博平台");
+/// let report = lexguard::Filter::new().check("線上百家樂平台");
 /// assert_eq!(report.verdict, lexguard::Verdict::Block);
 /// assert_eq!(report.categories, ["gambling"]);
 /// let json = serde_json::to_value(&report).unwrap();

@@ -160,14 +160,14 @@ impl Compiled {
                         continue;
                     }
                     let mapped = n.map_back(input, norm, m.start(), m.end());
-                    let action =
-                        if mapped.flags.contains(Flags::PUNCTUATION) { rule.action.downgraded() } else { rule.action };
+                    // A regex states its own context (`加微信：id`), so punctuation inside its match
+                    // is flagged but does not downgrade it as it does a term.
                     out.push(RawHit {
                         start: mapped.start,
                         end: mapped.end,
                         rule: *rule_id,
                         flags: mapped.flags,
-                        action,
+                        action: rule.action,
                     });
                 }
             }

@@ -1,0 +1,953 @@
+//! The native half of the Python binding: the private module `lexguard._lexguard`, re-exported
+//! by the pure-Python package `lexguard` (`python/lexguard/__init__.py`).
+//!
+//! Every call converts its Python arguments while attached to the interpreter, then releases
+//! the GIL (`Python::detach`) for the work itself: loading and compiling lists, checking,
+//! masking (texts under 1 KiB excepted, see [`DETACH_MIN_BYTES`]). `Filter.check_many` also
+//! fans the texts out over threads.
+//!
+//! Python strings may hold lone surrogates (`"\ud800"`), which UTF-8 cannot. They are read as
+//! U+FFFD, one character for one: a surrogate and U+FFFD are both one `str` index and three
+//! UTF-8 bytes (as `surrogatepass` encodes it), so every span still indexes the original
+//! string. (pyo3's own `to_string_lossy` turns one lone surrogate into three U+FFFD, which
+//! would shift the indices; hence [`read_str`].)
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use lexguard::{ErrorKind, Filter as CoreFilter, ListSource, NormalizeOptions};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyNotImplementedError, PyTypeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
+
+create_exception!(
+    lexguard,
+    WordlistError,
+    PyValueError,
+    "A wordlist could not be loaded or compiled; str(err) names the file and line.\n\nAttributes: \
+     `file` (str or None), `line` (1-based int, or None when the whole file is meant), `kind` (str: \
+     io, encoding, syntax, attribute, empty_term, regex, categories, file_name, build), `message` \
+     (the message without the location)."
+);
+
+// ---------------------------------------------------------------------------------------------
+// Argument conversion
+
+/// The UTF-8 bytes of a Python `str`: borrowed from a `bytes` object Python made, or owned when
+/// lone surrogates had to be replaced.
+enum Utf8<'py> {
+    Py(Bound<'py, PyBytes>),
+    Owned(String),
+}
+
+impl Utf8<'_> {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Utf8::Py(b) => b.as_bytes(),
+            Utf8::Owned(s) => s.as_bytes(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Python's UTF-8 encoder only writes valid UTF-8.
+            Utf8::Py(b) => std::str::from_utf8(b.as_bytes()).unwrap_or_default(),
+            Utf8::Owned(s) => s,
+        }
+    }
+}
+
+/// Reads a `str` (or `None` when `obj` is not one), each lone surrogate as one U+FFFD.
+fn read_str<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Utf8<'py>>> {
+    let Ok(s) = obj.cast::<PyString>() else {
+        return Ok(None);
+    };
+    if let Ok(b) = s.encode_utf8() {
+        return Ok(Some(Utf8::Py(b)));
+    }
+    // Only lone surrogates make strict UTF-8 encoding fail. `surrogatepass` writes each as
+    // ED A0..BF 80..BF; U+FFFD is EF BF BD: same length, so byte offsets stay too.
+    let py = obj.py();
+    let b = s.call_method1(intern!(py, "encode"), ("utf-8", "surrogatepass"))?;
+    let mut v = b.cast_into::<PyBytes>()?.as_bytes().to_vec();
+    replace_surrogates(&mut v);
+    let s = String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Ok(Some(Utf8::Owned(s)))
+}
+
+/// Replaces each surrogate encoded as three bytes (`ED A0..BF xx`) by U+FFFD (`EF BF BD`).
+fn replace_surrogates(v: &mut [u8]) {
+    let mut i = 0;
+    while i + 2 < v.len() {
+        if v[i] == 0xED && (0xA0..=0xBF).contains(&v[i + 1]) {
+            v[i..i + 3].copy_from_slice("\u{FFFD}".as_bytes());
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+}
+
+fn py_repr(obj: &Bound<'_, PyAny>) -> String {
+    obj.repr().map(|r| r.to_string()).unwrap_or_else(|_| "?".into())
+}
+
+fn not_str(func: &str, what: &str, obj: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!("{func}() argument '{what}' must be str, not {}", type_name(obj)))
+}
+
+/// A required `str` argument.
+fn str_arg<'py>(obj: &Bound<'py, PyAny>, func: &str, arg: &str) -> PyResult<Utf8<'py>> {
+    read_str(obj)?.ok_or_else(|| not_str(func, arg, obj))
+}
+
+fn check_format(format: &str) -> PyResult<()> {
+    match format {
+        "text" => Ok(()),
+        "html" => Err(PyNotImplementedError::new_err(
+            "format='html' needs the HTML extractor, which this version of lexguard does not have \
+             yet; extract the text yourself and check it with format='text'",
+        )),
+        other => Err(PyValueError::new_err(format!("unknown format {other:?}: expected 'text' or 'html'"))),
+    }
+}
+
+fn wordlist_error(py: Python<'_>, e: &lexguard::Error) -> PyErr {
+    let (file, line) = match e.location() {
+        Some(l) => (Some(l.file.clone()), (l.line != 0).then_some(l.line)),
+        None => (e.path().map(|p| p.display().to_string()), None),
+    };
+    let kind = match e.kind() {
+        ErrorKind::Io => "io",
+        ErrorKind::Encoding => "encoding",
+        ErrorKind::Syntax => "syntax",
+        ErrorKind::Attribute => "attribute",
+        ErrorKind::EmptyTerm => "empty_term",
+        ErrorKind::Regex => "regex",
+        ErrorKind::Categories => "categories",
+        ErrorKind::FileName => "file_name",
+        ErrorKind::Build => "build",
+        _ => "other",
+    };
+    new_wordlist_error(py, e.to_string(), file, line, kind, e.message())
+}
+
+/// A `WordlistError` with its attributes set.
+fn new_wordlist_error(
+    py: Python<'_>,
+    display: String,
+    file: Option<String>,
+    line: Option<u32>,
+    kind: &str,
+    message: &str,
+) -> PyErr {
+    let err = WordlistError::new_err(display);
+    let value = err.value(py);
+    let set = || -> PyResult<()> {
+        value.setattr("file", file)?;
+        value.setattr("line", line)?;
+        value.setattr("kind", kind)?;
+        value.setattr("message", message)
+    };
+    match set() {
+        Ok(()) => err,
+        Err(other) => other,
+    }
+}
+
+/// `lists`: one path, or an iterable of paths (`str` or `os.PathLike`).
+fn list_paths(lists: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<PathBuf>> {
+    let Some(lists) = lists else { return Ok(Vec::new()) };
+    if lists.is_none() {
+        return Ok(Vec::new());
+    }
+    let py = lists.py();
+    let bad = |obj: &Bound<'_, PyAny>| {
+        PyTypeError::new_err(format!(
+            "Filter() argument 'lists' must be a path or an iterable of paths (str or os.PathLike), \
+             got {}",
+            type_name(obj)
+        ))
+    };
+    if lists.is_instance_of::<PyString>() || lists.hasattr(intern!(py, "__fspath__"))? {
+        return Ok(vec![lists.extract::<PathBuf>().map_err(|_| bad(lists))?]);
+    }
+    let iter = lists.try_iter().map_err(|_| bad(lists))?;
+    let mut out = Vec::new();
+    for item in iter {
+        let item = item?;
+        out.push(item.extract::<PathBuf>().map_err(|_| bad(&item))?);
+    }
+    Ok(out)
+}
+
+/// `texts`: a mapping of list file name to list text.
+fn list_texts(texts: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
+    // The core skips files of other names (a list directory may hold a README); a name given
+    // explicitly must say what the text is.
+    let Some(texts) = texts else { return Ok(Vec::new()) };
+    if texts.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for (name, text) in mapping_items(texts, "Filter", "texts")? {
+        let n = read_str(&name)?.ok_or_else(|| {
+            PyTypeError::new_err(format!("Filter() argument 'texts': keys must be str, not {}", type_name(&name)))
+        })?;
+        let t = read_str(&text)?.ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "Filter() argument 'texts': texts[{}] must be str, not {}",
+                py_repr(&name),
+                type_name(&text)
+            ))
+        })?;
+        let n = n.as_str();
+        if !(n.ends_with(".txt") || n == "categories.toml") {
+            let msg = "list files are named <category>.txt, <category>.allow.txt, \
+                       <category>.regex.txt, allow.txt or categories.toml";
+            return Err(new_wordlist_error(
+                texts.py(),
+                format!("inline:{n}: {msg}"),
+                Some(format!("inline:{n}")),
+                None,
+                "file_name",
+                msg,
+            ));
+        }
+        out.push((n.to_owned(), t.as_str().to_owned()));
+    }
+    Ok(out)
+}
+
+/// The `(key, value)` pairs of a dict or another mapping (anything with `.items()`).
+fn mapping_items<'py>(
+    obj: &Bound<'py, PyAny>,
+    func: &str,
+    arg: &str,
+) -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+    if let Ok(d) = obj.cast::<PyDict>() {
+        return Ok(d.iter().collect());
+    }
+    let py = obj.py();
+    let not_mapping = || {
+        PyTypeError::new_err(format!(
+            "{func}() argument '{arg}' must be a mapping of str to str, not {}",
+            type_name(obj)
+        ))
+    };
+    if obj.is_instance_of::<PyString>() || !obj.hasattr(intern!(py, "items"))? {
+        return Err(not_mapping());
+    }
+    let mut out = Vec::new();
+    for pair in obj.call_method0(intern!(py, "items"))?.try_iter()? {
+        out.push(pair?.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>().map_err(|_| not_mapping())?);
+    }
+    Ok(out)
+}
+
+/// The texts of `check_many`: an iterable of `str` (but not a `str` itself).
+fn many_texts<'py>(texts: &Bound<'py, PyAny>, func: &str) -> PyResult<Vec<Utf8<'py>>> {
+    let bad = || {
+        PyTypeError::new_err(format!("{func}() argument 'texts' must be an iterable of str, not {}", type_name(texts)))
+    };
+    if texts.is_instance_of::<PyString>() {
+        return Err(bad());
+    }
+    let mut out = Vec::with_capacity(texts.len().unwrap_or(0));
+    if let Ok(list) = texts.cast::<PyList>() {
+        for (i, item) in list.iter().enumerate() {
+            out.push(read_str(&item)?.ok_or_else(|| not_str(func, &format!("texts[{i}]"), &item))?);
+        }
+        return Ok(out);
+    }
+    for (i, item) in texts.try_iter().map_err(|_| bad())?.enumerate() {
+        let item = item?;
+        out.push(read_str(&item)?.ok_or_else(|| not_str(func, &format!("texts[{i}]"), &item))?);
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parallel checking
+
+/// `check_many` works through its texts in blocks of about this many bytes.
+const MANY_BLOCK_BYTES: usize = 4 << 20;
+
+/// Below this many bytes per thread, another thread costs more than it saves.
+const MIN_BYTES_PER_THREAD: usize = 32 * 1024;
+
+fn check_parallel(filter: &CoreFilter, texts: &[&[u8]], threads: usize) -> Vec<lexguard::Report> {
+    let total: usize = texts.iter().map(|t| t.len()).sum();
+    let threads = threads.min(total / MIN_BYTES_PER_THREAD).min(texts.len()).max(1);
+    if threads == 1 {
+        return texts.iter().map(|t| filter.check_bytes(t)).collect();
+    }
+    // Blocks of consecutive texts handed out on demand: the threads stay busy even when the
+    // texts differ in size, and the results come back in order.
+    let block = (texts.len() / (threads * 8)).clamp(1, 256);
+    let blocks = texts.len().div_ceil(block);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let b = next.fetch_add(1, Ordering::Relaxed);
+            if b >= blocks {
+                return done;
+            }
+            let chunk = &texts[b * block..((b + 1) * block).min(texts.len())];
+            done.push((b, chunk.iter().map(|t| filter.check_bytes(t)).collect::<Vec<_>>()));
+        }
+    };
+    let mut parts = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut parts = work();
+        for h in handles {
+            match h.join() {
+                Ok(p) => parts.extend(p),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        parts
+    });
+    parts.sort_unstable_by_key(|(b, _)| *b);
+    parts.into_iter().flat_map(|(_, r)| r).collect()
+}
+
+/// Inputs shorter than this are checked without releasing the GIL: they take a few
+/// microseconds, of which releasing and taking the GIL back would be a noticeable part (the
+/// standard library's `hashlib` draws the same kind of line, at 2 KiB).
+const DETACH_MIN_BYTES: usize = 1024;
+
+/// Runs `f` with the GIL released when the input is large enough to be worth it.
+fn run<T: Send>(py: Python<'_>, input_len: usize, f: impl FnOnce() -> T + Send) -> T {
+    if input_len >= DETACH_MIN_BYTES { py.detach(f) } else { f() }
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter
+
+/// A compiled, immutable filter. Safe to share between threads; picklable.
+#[pyclass(frozen, module = "lexguard", name = "Filter")]
+struct Filter {
+    inner: CoreFilter,
+}
+
+fn options_dict<'py>(py: Python<'py>, o: &NormalizeOptions) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("invisible", o.is_invisible())?;
+    d.set_item("compat", o.is_compat())?;
+    d.set_item("case", o.is_case())?;
+    d.set_item("traditional", o.is_traditional())?;
+    d.set_item("homoglyph", o.is_homoglyph())?;
+    d.set_item("leet", o.is_leet())?;
+    d.set_item("separators", o.is_separators())?;
+    d.set_item("pinyin", o.is_pinyin())?;
+    d.set_item("max_gap", o.get_max_gap())?;
+    Ok(d)
+}
+
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+fn make_options(
+    invisible: bool,
+    compat: bool,
+    case: bool,
+    traditional: bool,
+    homoglyph: bool,
+    leet: bool,
+    separators: bool,
+    pinyin: bool,
+    max_gap: i64,
+) -> PyResult<NormalizeOptions> {
+    let gap = u8::try_from(max_gap)
+        .ok()
+        .filter(|g| *g >= 1)
+        .ok_or_else(|| PyValueError::new_err(format!("max_gap must be between 1 and 255, got {max_gap}")))?;
+    Ok(NormalizeOptions::new()
+        .invisible(invisible)
+        .compat(compat)
+        .case(case)
+        .traditional(traditional)
+        .homoglyph(homoglyph)
+        .leet(leet)
+        .separators(separators)
+        .pinyin(pinyin)
+        .max_gap(gap))
+}
+
+fn build(py: Python<'_>, sources: Vec<ListSource>, options: NormalizeOptions) -> PyResult<CoreFilter> {
+    let result = py.detach(move || {
+        let mut b = CoreFilter::builder().default_lists(false).normalize(options);
+        for s in sources {
+            b = b.source(s);
+        }
+        b.build()
+    });
+    result.map_err(|e| wordlist_error(py, &e))
+}
+
+impl Filter {
+    /// Checks one block of `check_many` and appends its reports to `out`.
+    fn check_block(&self, py: Python<'_>, block: &[Utf8<'_>], threads: usize, out: &Bound<'_, PyList>) -> PyResult<()> {
+        let slices: Vec<&[u8]> = block.iter().map(Utf8::as_bytes).collect();
+        let len = slices.iter().map(|t| t.len()).sum();
+        let filter = &self.inner;
+        for report in run(py, len, || check_parallel(filter, &slices, threads)) {
+            out.append(Report::new(report))?;
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl Filter {
+    #[new]
+    #[pyo3(signature = (
+        lists=None, default_lists=true, *, texts=None,
+        invisible=true, compat=true, case=true, traditional=true, homoglyph=true,
+        leet=true, separators=true, pinyin=true, max_gap=5
+    ))]
+    #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+    fn new(
+        py: Python<'_>,
+        lists: Option<&Bound<'_, PyAny>>,
+        default_lists: bool,
+        texts: Option<&Bound<'_, PyAny>>,
+        invisible: bool,
+        compat: bool,
+        case: bool,
+        traditional: bool,
+        homoglyph: bool,
+        leet: bool,
+        separators: bool,
+        pinyin: bool,
+        max_gap: i64,
+    ) -> PyResult<Filter> {
+        let options = make_options(invisible, compat, case, traditional, homoglyph, leet, separators, pinyin, max_gap)?;
+        let paths = list_paths(lists)?;
+        let texts = list_texts(texts)?;
+        let mut sources = Vec::new();
+        if default_lists {
+            sources.push(ListSource::Shipped);
+        }
+        for p in paths {
+            // A missing path is taken as a directory: loading it names it in the error.
+            sources.push(if p.is_file() { ListSource::File(p) } else { ListSource::Dir(p) });
+        }
+        for (name, text) in texts {
+            sources.push(ListSource::Text { origin: format!("inline:{name}"), name, text });
+        }
+        Ok(Filter { inner: build(py, sources, options)? })
+    }
+
+    /// Checks a text; returns a Report.
+    #[pyo3(signature = (text, *, format="text"))]
+    fn check(&self, py: Python<'_>, text: &Bound<'_, PyAny>, format: &str) -> PyResult<Report> {
+        check_format(format)?;
+        let text = str_arg(text, "check", "text")?;
+        let bytes = text.as_bytes();
+        let filter = &self.inner;
+        Ok(Report::new(run(py, bytes.len(), || filter.check_bytes(bytes))))
+    }
+
+    /// Whether nothing in `text` hits.
+    fn is_clean(&self, py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let text = str_arg(text, "is_clean", "text")?;
+        let s = text.as_str();
+        let filter = &self.inner;
+        Ok(run(py, s.len(), || filter.is_clean(s)))
+    }
+
+    /// The verdict alone: "pass", "review" or "block".
+    fn verdict(&self, py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+        let text = str_arg(text, "verdict", "text")?;
+        let s = text.as_str();
+        let filter = &self.inner;
+        Ok(run(py, s.len(), || filter.verdict(s).as_str()))
+    }
+
+    /// `text` with every hit replaced by one `char` per original character.
+    #[pyo3(signature = (text, char=None), text_signature = "(self, text, char='*')")]
+    fn mask(&self, py: Python<'_>, text: &Bound<'_, PyAny>, char: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+        let text = str_arg(text, "mask", "text")?;
+        let m = match char {
+            Some(c) => str_arg(c, "mask", "char")?,
+            None => Utf8::Owned("*".to_owned()),
+        };
+        let mut chars = m.as_str().chars();
+        let (Some(c), None) = (chars.next(), chars.next()) else {
+            return Err(PyValueError::new_err(format!(
+                "mask() argument 'char' must be one character, got {:?}",
+                m.as_str()
+            )));
+        };
+        let s = text.as_str();
+        let filter = &self.inner;
+        Ok(run(py, s.len(), || filter.mask(s, c)))
+    }
+
+    /// Checks several named fields (`{"title": ..., "body": ...}`) into one report; each hit
+    /// names its field.
+    fn check_fields(&self, py: Python<'_>, fields: &Bound<'_, PyAny>) -> PyResult<Report> {
+        let mut owned = Vec::new();
+        for (name, text) in mapping_items(fields, "check_fields", "fields")? {
+            let n = read_str(&name)?.ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "check_fields() argument 'fields': field names must be str, not {}",
+                    type_name(&name)
+                ))
+            })?;
+            let t = read_str(&text)?.ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "check_fields() argument 'fields': fields[{}] must be str, not {}",
+                    py_repr(&name),
+                    type_name(&text)
+                ))
+            })?;
+            owned.push((n, t));
+        }
+        let pairs: Vec<(&str, &str)> = owned.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let filter = &self.inner;
+        let len = pairs.iter().map(|(_, t)| t.len()).sum();
+        Ok(Report::new(run(py, len, || filter.check_fields(pairs.iter().copied()))))
+    }
+
+    /// Checks many texts in parallel with the GIL released; returns one Report per text, in
+    /// order. `threads=None` uses every available core.
+    #[pyo3(signature = (texts, threads=None))]
+    fn check_many<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        threads: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let threads = match threads {
+            None => default_threads(),
+            Some(t) if t.is_none() => default_threads(),
+            Some(t) => {
+                if t.is_instance_of::<pyo3::types::PyBool>() {
+                    return Err(PyTypeError::new_err("check_many() argument 'threads' must be int or None, not bool"));
+                }
+                let n: i64 = t.extract().map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "check_many() argument 'threads' must be int or None, not {}",
+                        type_name(t)
+                    ))
+                })?;
+                usize::try_from(n).ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    PyValueError::new_err(format!("check_many() argument 'threads' must be at least 1, got {n}"))
+                })?
+            }
+        };
+        let bad = || {
+            PyTypeError::new_err(format!(
+                "check_many() argument 'texts' must be an iterable of str, not {}",
+                type_name(texts)
+            ))
+        };
+        if texts.is_instance_of::<PyString>() {
+            return Err(bad());
+        }
+        // Texts are converted, checked and turned into reports a block at a time: a batch (or a
+        // generator) of any size needs the UTF-8 of one block only.
+        let out = PyList::empty(py);
+        let mut block = Vec::new();
+        let mut block_bytes = 0;
+        for (i, item) in texts.try_iter().map_err(|_| bad())?.enumerate() {
+            let item = item?;
+            let text = read_str(&item)?.ok_or_else(|| not_str("check_many", &format!("texts[{i}]"), &item))?;
+            block_bytes += text.as_bytes().len();
+            block.push(text);
+            if block_bytes >= MANY_BLOCK_BYTES {
+                self.check_block(py, &block, threads, &out)?;
+                block.clear();
+                block_bytes = 0;
+            }
+        }
+        self.check_block(py, &block, threads, &out)?;
+        Ok(out)
+    }
+
+    /// The normalized view of `text` that terms are matched against (for debugging lists).
+    fn normalize(&self, py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<String> {
+        let text = str_arg(text, "normalize", "text")?;
+        let s = text.as_str();
+        let filter = &self.inner;
+        Ok(run(py, s.len(), || filter.normalize(s)))
+    }
+
+    /// The normalization options, by name.
+    #[getter]
+    fn options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        options_dict(py, self.inner.options())
+    }
+
+    /// Sizes of the compiled filter: terms, patterns, allow_phrases, regexes, heap_bytes.
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.inner.stats();
+        let d = PyDict::new(py);
+        d.set_item("terms", s.terms)?;
+        d.set_item("patterns", s.patterns)?;
+        d.set_item("allow_phrases", s.allow_phrases)?;
+        d.set_item("regexes", s.regexes)?;
+        d.set_item("heap_bytes", s.heap_bytes)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        let s = self.inner.stats();
+        format!("<lexguard.Filter terms={} patterns={} regexes={}>", s.terms, s.patterns, s.regexes)
+    }
+
+    /// Pickles as its sources (shipped lexicon, list paths, list texts) and options: unpickling
+    /// loads the lists again.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let inner = &slf.get().inner;
+        let sources = PyList::empty(py);
+        for s in inner.sources() {
+            let t = match s {
+                ListSource::Shipped => ("shipped",).into_pyobject(py)?,
+                ListSource::Dir(p) => ("dir", p).into_pyobject(py)?,
+                ListSource::File(p) => ("file", p).into_pyobject(py)?,
+                ListSource::Text { name, origin, text } => ("text", name, origin, text).into_pyobject(py)?,
+                other => {
+                    return Err(PyTypeError::new_err(format!("cannot pickle a Filter built from {other:?}")));
+                }
+            };
+            sources.append(t)?;
+        }
+        let ctor = slf.get_type().getattr(intern!(py, "_from_state"))?;
+        let args = (sources, options_dict(py, inner.options())?).into_pyobject(py)?;
+        Ok((ctor, args))
+    }
+
+    /// Rebuilds a pickled filter (see `__reduce__`).
+    #[classmethod]
+    fn _from_state(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        sources: Vec<Bound<'_, PyTuple>>,
+        options: &Bound<'_, PyDict>,
+    ) -> PyResult<Filter> {
+        let mut list = Vec::new();
+        for t in sources {
+            let kind: String = t.get_item(0)?.extract()?;
+            list.push(match kind.as_str() {
+                "shipped" => ListSource::Shipped,
+                "dir" => ListSource::Dir(t.get_item(1)?.extract()?),
+                "file" => ListSource::File(t.get_item(1)?.extract()?),
+                "text" => ListSource::Text {
+                    name: t.get_item(1)?.extract()?,
+                    origin: t.get_item(2)?.extract()?,
+                    text: t.get_item(3)?.extract()?,
+                },
+                other => return Err(PyValueError::new_err(format!("unknown list source {other:?}"))),
+            });
+        }
+        let get = |k: &str| -> PyResult<Bound<'_, PyAny>> {
+            options.get_item(k)?.ok_or_else(|| PyValueError::new_err(format!("option {k} missing")))
+        };
+        let b = |k: &str| -> PyResult<bool> { get(k)?.extract() };
+        let options = make_options(
+            b("invisible")?,
+            b("compat")?,
+            b("case")?,
+            b("traditional")?,
+            b("homoglyph")?,
+            b("leet")?,
+            b("separators")?,
+            b("pinyin")?,
+            get("max_gap")?.extract()?,
+        )?;
+        Ok(Filter { inner: build(py, list, options)? })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report and Hit
+
+/// The result of a check (DESIGN §5).
+#[pyclass(frozen, module = "lexguard", name = "Report")]
+struct Report {
+    inner: lexguard::Report,
+}
+
+impl Report {
+    fn new(inner: lexguard::Report) -> Report {
+        Report { inner }
+    }
+}
+
+fn pair<'py>(py: Python<'py>, p: [usize; 2]) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(py, p)
+}
+
+fn span_dict<'py>(py: Python<'py>, s: &lexguard::Span) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(intern!(py, "bytes"), pair(py, s.bytes)?)?;
+    d.set_item(intern!(py, "chars"), pair(py, s.chars)?)?;
+    d.set_item(intern!(py, "utf16"), pair(py, s.utf16)?)?;
+    Ok(d)
+}
+
+fn flag_list<'py>(py: Python<'py>, f: lexguard::Flags) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(py, f.names())
+}
+
+/// The hit as its JSON object (same keys, same order).
+fn hit_dict<'py>(py: Python<'py>, h: &lexguard::Hit) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(intern!(py, "category"), &h.category)?;
+    d.set_item(intern!(py, "term"), &h.term)?;
+    d.set_item(intern!(py, "action"), h.action.as_str())?;
+    d.set_item(intern!(py, "rule"), &h.rule)?;
+    d.set_item(intern!(py, "matched"), &h.matched)?;
+    d.set_item(intern!(py, "flags"), flag_list(py, h.flags)?)?;
+    if let Some(f) = &h.field {
+        d.set_item(intern!(py, "field"), f)?;
+    }
+    d.set_item(intern!(py, "span"), span_dict(py, &h.span)?)?;
+    Ok(d)
+}
+
+#[pymethods]
+impl Report {
+    /// "pass", "review" or "block": the strongest action among the hits.
+    #[getter]
+    fn verdict(&self) -> &'static str {
+        self.inner.verdict.as_str()
+    }
+
+    /// The categories hit, in order of first hit.
+    #[getter]
+    fn categories(&self) -> Vec<String> {
+        self.inner.categories.clone()
+    }
+
+    /// The hits, in order of position.
+    #[getter]
+    fn hits<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyList>> {
+        let n = slf.get().inner.hits.len();
+        PyList::new(slf.py(), (0..n).map(|index| Hit { report: slf.clone().unbind(), index }))
+    }
+
+    /// The report as the DESIGN §5 JSON object: `json.loads(report.to_json())`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item(intern!(py, "verdict"), self.inner.verdict.as_str())?;
+        d.set_item(intern!(py, "categories"), PyList::new(py, &self.inner.categories)?)?;
+        let hits = PyList::empty(py);
+        for h in &self.inner.hits {
+            hits.append(hit_dict(py, h)?)?;
+        }
+        d.set_item(intern!(py, "hits"), hits)?;
+        Ok(d)
+    }
+
+    /// The report as JSON (DESIGN §5).
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.hits.len()
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(match other.cast::<Report>() {
+            Ok(o) => self.inner == o.get().inner,
+            Err(_) => false,
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<lexguard.Report verdict={:?} categories={:?} hits={}>",
+            self.inner.verdict.as_str(),
+            self.inner.categories,
+            self.inner.hits.len()
+        )
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let ctor = slf.get_type().getattr(intern!(slf.py(), "_from_json"))?;
+        Ok((ctor, (slf.get().inner.to_json(),)))
+    }
+
+    /// A report from its JSON (used by pickle).
+    #[classmethod]
+    fn _from_json(_cls: &Bound<'_, PyType>, json: &str) -> PyResult<Report> {
+        serde_json::from_str(json).map(Report::new).map_err(|e| PyValueError::new_err(format!("bad report JSON: {e}")))
+    }
+}
+
+/// One rule that matched, at one place: a view into its report.
+#[pyclass(frozen, module = "lexguard", name = "Hit")]
+struct Hit {
+    report: Py<Report>,
+    index: usize,
+}
+
+impl Hit {
+    fn hit(&self) -> &lexguard::Hit {
+        &self.report.get().inner.hits[self.index]
+    }
+}
+
+#[pymethods]
+impl Hit {
+    /// The category id.
+    #[getter]
+    fn category(&self) -> &str {
+        &self.hit().category
+    }
+
+    /// The term (or regex) as written in its list.
+    #[getter]
+    fn term(&self) -> &str {
+        &self.hit().term
+    }
+
+    /// The original text that matched: `text[hit.start:hit.end]`.
+    #[getter]
+    fn matched(&self) -> &str {
+        &self.hit().matched
+    }
+
+    /// Start, as a `str` index (= `span["chars"][0]`).
+    #[getter]
+    fn start(&self) -> usize {
+        self.hit().span.chars[0]
+    }
+
+    /// End (exclusive), as a `str` index (= `span["chars"][1]`).
+    #[getter]
+    fn end(&self) -> usize {
+        self.hit().span.chars[1]
+    }
+
+    /// The normalization steps the hit needed.
+    #[getter]
+    fn flags<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        flag_list(py, self.hit().flags)
+    }
+
+    /// Where the rule is defined: `file:line`.
+    #[getter]
+    fn rule(&self) -> &str {
+        &self.hit().rule
+    }
+
+    /// "block" or "review" (after any downgrade for punctuation).
+    #[getter]
+    fn action(&self) -> &'static str {
+        self.hit().action.as_str()
+    }
+
+    /// The field (`check_fields`), or None.
+    #[getter]
+    fn field(&self) -> Option<&str> {
+        self.hit().field.as_deref()
+    }
+
+    /// `{"bytes": [s, e], "chars": [s, e], "utf16": [s, e]}`.
+    #[getter]
+    fn span<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        span_dict(py, &self.hit().span)
+    }
+
+    /// The hit as its JSON object.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        hit_dict(py, self.hit())
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(match other.cast::<Hit>() {
+            Ok(o) => self.hit() == o.get().hit(),
+            Err(_) => false,
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let h = self.hit();
+        format!(
+            "<lexguard.Hit {} {:?} matched={:?} [{}:{}] {}>",
+            h.category, h.term, h.matched, h.span.chars[0], h.span.chars[1], h.action
+        )
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let json = serde_json::to_string(slf.get().hit()).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let ctor = slf.get_type().getattr(intern!(slf.py(), "_from_json"))?;
+        Ok((ctor, (json,)))
+    }
+
+    /// A hit from its JSON (used by pickle).
+    #[classmethod]
+    fn _from_json(cls: &Bound<'_, PyType>, json: &str) -> PyResult<Hit> {
+        let hit: lexguard::Hit =
+            serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("bad hit JSON: {e}")))?;
+        let report = Py::new(cls.py(), Report::new(lexguard::Report::from_hits(vec![hit])))?;
+        Ok(Hit { report, index: 0 })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Benchmark hook
+
+/// Seconds the Rust core takes to `check` each text in turn, `rounds` times, in one thread with
+/// the GIL released (conversion excluded): the native reference for `bench.py`. With
+/// `collect`, the reports of each round are kept in a `Vec` (dropped after the round, inside
+/// the timing), as `check_many` must keep them; otherwise each is dropped at once, as the core
+/// benchmark does.
+#[pyfunction]
+#[pyo3(signature = (filter, texts, rounds=1, collect=false))]
+fn _native_bench_per_message(
+    py: Python<'_>,
+    filter: &Bound<'_, Filter>,
+    texts: &Bound<'_, PyAny>,
+    rounds: usize,
+    collect: bool,
+) -> PyResult<f64> {
+    let owned = many_texts(texts, "_native_bench_per_message")?;
+    let slices: Vec<&[u8]> = owned.iter().map(Utf8::as_bytes).collect();
+    let f = &filter.get().inner;
+    Ok(py.detach(|| {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            if collect {
+                let reports: Vec<_> = slices.iter().map(|t| f.check_bytes(std::hint::black_box(t))).collect();
+                drop(std::hint::black_box(reports));
+            } else {
+                for t in &slices {
+                    std::hint::black_box(f.check_bytes(std::hint::black_box(t)));
+                }
+            }
+        }
+        start.elapsed().as_secs_f64()
+    }))
+}
+
+#[pymodule]
+fn _lexguard(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<Filter>()?;
+    m.add_class::<Report>()?;
+    m.add_class::<Hit>()?;
+    m.add("WordlistError", py.get_type::<WordlistError>())?;
+    m.add_function(wrap_pyfunction!(_native_bench_per_message, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

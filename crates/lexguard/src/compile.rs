@@ -54,7 +54,10 @@ pub(crate) struct PatternRef {
 pub(crate) struct Compiled {
     pub rules: Vec<Rule>,
     pub categories: Vec<String>,
-    pub patterns: Vec<Vec<PatternRef>>,
+    /// The rules behind each pattern: `refs[ranges[pid].0 .. ranges[pid].1]`, flat so that a
+    /// hit costs one lookup.
+    pub refs: Vec<PatternRef>,
+    pub ranges: Vec<(u32, u32)>,
     pub pattern_count: usize,
     pub engine: Box<dyn Engine>,
     pub allow: AllowSet,
@@ -196,6 +199,13 @@ impl Compiled {
             }
         }
         let max_pattern_len = texts.iter().map(String::len).max().unwrap_or(0);
+        let mut refs = Vec::with_capacity(patterns.len());
+        let mut ranges = Vec::with_capacity(patterns.len());
+        for p in patterns {
+            let start = refs.len() as u32;
+            refs.extend(p);
+            ranges.push((start, refs.len() as u32));
+        }
         let engine = engine::build(kind, &texts)?;
 
         // Allow phrases.
@@ -259,7 +269,8 @@ impl Compiled {
             rules,
             categories,
             pattern_count: texts.len(),
-            patterns,
+            refs,
+            ranges,
             engine,
             allow,
             allow_refs,

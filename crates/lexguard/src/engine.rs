@@ -22,13 +22,19 @@ pub enum EngineKind {
     AhoCorasick,
 }
 
-/// Leftmost-longest, non-overlapping matches: `(start, end, pattern)`.
-pub(crate) type Matches<'a> = Box<dyn Iterator<Item = (usize, usize, u32)> + 'a>;
+/// What a match visitor wants next.
+pub(crate) enum Next {
+    /// Go on after this match.
+    Continue,
+    /// Search again from this offset (a char boundary).
+    RestartAt(usize),
+}
 
 /// A compiled set of patterns.
 pub(crate) trait Engine: Send + Sync + fmt::Debug {
-    /// All leftmost-longest matches from `at` on, in order.
-    fn find_iter<'a>(&'a self, hay: &'a str, at: usize) -> Matches<'a>;
+    /// Calls `f(start, end, pattern)` for each leftmost-longest, non-overlapping match from `at`
+    /// (a char boundary of `hay`) on, in order.
+    fn for_each_match(&self, hay: &str, at: usize, f: &mut dyn FnMut(usize, usize, u32) -> Next);
     /// Heap memory held.
     fn heap_bytes(&self) -> usize;
 }
@@ -55,6 +61,9 @@ impl DoubleArray {
         }
         let pma = CharwiseDoubleArrayAhoCorasickBuilder::new()
             .match_kind(daachorse::MatchKind::LeftmostLongest)
+            // Measured: the 2-gram prefilter does not speed up whole buffers of Chinese text
+            // and slows short messages by ~20%; it also costs 64 KiB.
+            .use_prefilter(false)
             .build_with_values(patterns.iter().enumerate().map(|(i, p)| (p.as_str(), i as u32)))
             .map_err(|e| Error::new(ErrorKind::Build, format!("building the matcher: {e}")))?;
         Ok(DoubleArray(Some(pma)))
@@ -62,10 +71,19 @@ impl DoubleArray {
 }
 
 impl Engine for DoubleArray {
-    fn find_iter<'a>(&'a self, hay: &'a str, at: usize) -> Matches<'a> {
-        match &self.0 {
-            Some(pma) => Box::new(pma.leftmost_find_iter(&hay[at..]).map(move |m| (at + m.start(), at + m.end(), m.value()))),
-            None => Box::new(std::iter::empty()),
+    fn for_each_match(&self, hay: &str, mut at: usize, f: &mut dyn FnMut(usize, usize, u32) -> Next) {
+        let Some(pma) = &self.0 else { return };
+        'search: loop {
+            for m in pma.leftmost_find_iter(&hay[at..]) {
+                match f(at + m.start(), at + m.end(), m.value()) {
+                    Next::Continue => {}
+                    Next::RestartAt(next) => {
+                        at = next;
+                        continue 'search;
+                    }
+                }
+            }
+            return;
         }
     }
 
@@ -91,12 +109,19 @@ impl AhoCorasickEngine {
 }
 
 impl Engine for AhoCorasickEngine {
-    fn find_iter<'a>(&'a self, hay: &'a str, at: usize) -> Matches<'a> {
-        match &self.0 {
-            Some(ac) => Box::new(
-                ac.find_iter(Input::new(hay).range(at..)).map(|m| (m.start(), m.end(), m.pattern().as_u32())),
-            ),
-            None => Box::new(std::iter::empty()),
+    fn for_each_match(&self, hay: &str, mut at: usize, f: &mut dyn FnMut(usize, usize, u32) -> Next) {
+        let Some(ac) = &self.0 else { return };
+        'search: loop {
+            for m in ac.find_iter(Input::new(hay).range(at..)) {
+                match f(m.start(), m.end(), m.pattern().as_u32()) {
+                    Next::Continue => {}
+                    Next::RestartAt(next) => {
+                        at = next;
+                        continue 'search;
+                    }
+                }
+            }
+            return;
         }
     }
 
@@ -155,11 +180,19 @@ mod tests {
         let hay = "在赌博网站博彩 free money";
         for kind in [EngineKind::DoubleArray, EngineKind::AhoCorasick] {
             let e = build(kind, &pats).unwrap();
-            let found: Vec<_> = e.find_iter(hay, 0).map(|(s, t, p)| (&hay[s..t], p)).collect();
+            let mut found = Vec::new();
+            e.for_each_match(hay, 0, &mut |s, t, p| {
+                found.push((&hay[s..t], p));
+                Next::Continue
+            });
             assert_eq!(found, [("赌博网", 1), ("博彩", 2), ("free money", 3)], "{kind:?}");
-            assert_eq!(e.find_iter(hay, hay.len()).next(), None);
-            let later: Vec<_> = e.find_iter(hay, found.len()).map(|(s, t, _)| &hay[s..t]).collect();
-            assert_eq!(later.first(), Some(&"赌博网"));
+            // Restarting inside a match finds the shorter overlapping one.
+            let mut restarted = Vec::new();
+            e.for_each_match(hay, 0, &mut |s, t, _| {
+                restarted.push(&hay[s..t]);
+                if restarted.len() == 1 { Next::RestartAt(s + "赌博".len()) } else { Next::Continue }
+            });
+            assert_eq!(restarted, ["赌博网", "博彩", "free money"], "{kind:?}");
         }
     }
 }

@@ -290,16 +290,16 @@ impl Filter {
     /// without building reports) and returns the verdict.
     pub fn count_into(&self, input: &[u8], counts: &mut std::collections::BTreeMap<String, u64>) -> Verdict {
         self.with_raw(input, |raw, _| {
+            let compiled = &self.0.compiled;
             let mut verdict = Verdict::Pass;
+            // Count by category index first: no map lookup or string per hit.
+            let mut by_index = vec![0u64; compiled.categories.len()];
             for h in raw {
-                let cat = &self.0.compiled.categories[self.0.compiled.rules[h.rule as usize].category as usize];
-                match counts.get_mut(cat) {
-                    Some(n) => *n += 1,
-                    None => {
-                        counts.insert(cat.clone(), 1);
-                    }
-                }
+                by_index[compiled.rules[h.rule as usize].category as usize] += 1;
                 verdict = verdict.max(h.action.into());
+            }
+            for (i, n) in by_index.into_iter().enumerate().filter(|&(_, n)| n > 0) {
+                *counts.entry(compiled.categories[i].clone()).or_default() += n;
             }
             verdict
         })

@@ -3,6 +3,7 @@
 
 use crate::Flags;
 use crate::compile::{Compiled, Edge};
+use crate::engine::Next;
 use crate::normalize::{Class, Normalized, Normalizer};
 use crate::report::{Action, Hit, Span};
 
@@ -119,11 +120,11 @@ impl Compiled {
         let first = out.len();
         let mut cats_here: Vec<u32> = Vec::new();
         let mut cursor = 0;
-        let mut matches = self.engine.find_iter(text, 0);
-        while let Some((ns, ne, pid)) = matches.next() {
+        self.engine.for_each_match(text, 0, &mut |ns, ne, pid| {
             let mut mapped = None;
             cats_here.clear();
-            for r in &self.patterns[pid as usize] {
+            let (a, b) = self.ranges[pid as usize];
+            for r in &self.refs[a as usize..b as usize] {
                 let rule = &self.rules[r.rule as usize];
                 if cats_here.contains(&rule.category) {
                     continue;
@@ -146,10 +147,12 @@ impl Compiled {
             if cats_here.is_empty() {
                 // Nothing accepted: look again from the next character, so that a shorter or
                 // later overlapping term still gets its chance.
-                let next = ns + text[ns..].chars().next().map_or(1, char::len_utf8);
-                matches = self.engine.find_iter(text, next);
+                Next::RestartAt(ns + text[ns..].chars().next().map_or(1, char::len_utf8))
+            } else {
+                Next::Continue
             }
-        }
+        });
+        let terms_end = out.len();
         if let Some(set) = &self.regex_set {
             // One pass of the set tells which rules match at all; only those search for spans.
             for idx in set.matches(text).iter() {
@@ -172,7 +175,10 @@ impl Compiled {
                 }
             }
         }
-        out[first..].sort_by_key(|h| (h.start, h.end, h.rule));
+        // Term hits arrive in order; only regex hits, appended after them, need sorting in.
+        if out.len() > terms_end {
+            out[first..].sort_by_key(|h| (h.start, h.end, h.rule));
+        }
     }
 
     /// Turns raw hits of one document into report hits, computing char and UTF-16 spans in

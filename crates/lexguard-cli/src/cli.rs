@@ -23,6 +23,11 @@ pub enum Command {
     /// Check, count, import and audit wordlists.
     #[command(subcommand)]
     Lists(crate::lists::ListsCommand),
+    /// Run the CMS plugin API: HTTP/JSON checks, runtime list management, audit log.
+    Serve(crate::serve::ServeArgs),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(crate::audit_cmd::AuditCommand),
 }
 
 /// Options shared by every command that loads wordlists.
@@ -161,5 +166,7 @@ pub fn run() -> anyhow_lite::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => crate::check::run(&args),
         Command::Lists(cmd) => crate::lists::run(&cmd),
+        Command::Serve(args) => crate::serve::run(&args),
+        Command::Audit(cmd) => crate::audit_cmd::run(&cmd),
     }
 }

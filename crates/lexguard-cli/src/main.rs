@@ -2,10 +2,12 @@
 
 use std::process::ExitCode;
 
+mod audit_cmd;
 mod check;
 mod cli;
 mod lists;
 mod output;
+mod serve;
 
 fn main() -> ExitCode {
     match cli::run() {

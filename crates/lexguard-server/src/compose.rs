@@ -1,0 +1,412 @@
+//! Building filters from the configured lists and the overlay.
+//!
+//! Two kinds of filter:
+//!
+//! - the *main* filter: the configured lists minus the overlay's removals, plus the overlay's
+//!   terms and allow entries. Compiling it takes a while with a large lexicon (about 0.2 s for
+//!   50k terms), so it is rebuilt in the background after edits;
+//! - the *fast layer*: the difference between the overlay now and the overlay the main filter
+//!   was built with: a small filter of the terms added since (compiled in milliseconds), a
+//!   small detector of allow entries added since, and the set of `(category, term)` whose
+//!   hits from the main filter are dropped (removed, or redefined with another action).
+//!   It makes an edit visible to checks as soon as it is acknowledged.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+use lexguard::{Filter, Hit, Lexicon, MatchMode, NormalizeOptions};
+use serde::Serialize;
+
+use crate::overlay::{GLOBAL, Overlay, allow_file, terms_file};
+
+#[derive(Serialize)]
+struct CatEntry<'a> {
+    name: &'a str,
+    basis: &'a str,
+    description: &'a str,
+    action: &'a str,
+    pinyin: bool,
+}
+
+/// The categories of `lex` as a `categories.toml`.
+fn categories_toml(lex: &Lexicon) -> String {
+    let mut cats = BTreeMap::new();
+    for c in lex.categories() {
+        cats.insert(
+            c.id.as_str(),
+            CatEntry {
+                name: &c.name,
+                basis: &c.basis,
+                description: &c.description,
+                action: c.action.as_str(),
+                pinyin: c.pinyin,
+            },
+        );
+    }
+    let mut file = BTreeMap::new();
+    file.insert("category", cats);
+    toml::to_string(&file).expect("categories serialize")
+}
+
+fn clean_note(n: &str) -> String {
+    n.replace([';', '\t', '\n', '\r'], " ")
+}
+
+/// Accumulates list lines at their original line numbers, one text per run of one file.
+struct Runs<'a> {
+    lex: &'a mut Lexicon,
+    current: Option<(String, String)>,
+    text: String,
+    line: u32,
+}
+
+impl<'a> Runs<'a> {
+    fn new(lex: &'a mut Lexicon) -> Self {
+        Runs { lex, current: None, text: String::new(), line: 0 }
+    }
+
+    fn push(&mut self, name: &str, origin: &str, line: u32, content: &str) -> Result<(), lexguard::Error> {
+        let same = self.current.as_ref().is_some_and(|(n, o)| n == name && o == origin);
+        if !same || line <= self.line {
+            self.flush()?;
+            self.current = Some((name.to_string(), origin.to_string()));
+        }
+        let line = line.max(self.line + 1);
+        for _ in self.line + 1..line {
+            self.text.push('\n');
+        }
+        self.text.push_str(content);
+        self.text.push('\n');
+        self.line = line;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), lexguard::Error> {
+        if let Some((name, origin)) = self.current.take() {
+            self.lex.add_text(&name, &origin, &self.text)?;
+        }
+        self.text.clear();
+        self.line = 0;
+        Ok(())
+    }
+}
+
+/// What to take from the configured lists.
+pub(crate) struct BaseParts<'a> {
+    pub terms: bool,
+    pub skip_terms: &'a HashMap<&'a str, HashSet<&'a str>>,
+    pub skip_allow: &'a HashMap<&'a str, HashSet<&'a str>>,
+    pub regexes: bool,
+}
+
+/// A copy of the configured lexicon without some entries, every rule still citing its
+/// original `file:line` (lines are put back at their line numbers).
+pub(crate) fn rebuild_base(base: &Lexicon, parts: &BaseParts<'_>) -> Result<Lexicon, lexguard::Error> {
+    let mut lex = Lexicon::new();
+    lex.add_categories("categories.toml", &categories_toml(base))?;
+    let mut runs = Runs::new(&mut lex);
+    if parts.terms {
+        for t in base.terms() {
+            if parts.skip_terms.get(t.category.as_str()).is_some_and(|s| s.contains(t.text.as_str())) {
+                continue;
+            }
+            let mut line = t.text.clone();
+            let mut attrs = Vec::new();
+            if let Some(a) = t.action {
+                attrs.push(format!("action={a}"));
+            }
+            if t.mode == MatchMode::Substring {
+                attrs.push("match=substring".to_string());
+            }
+            if let Some(p) = t.pinyin {
+                attrs.push(format!("pinyin={p}"));
+            }
+            if let Some(n) = &t.note {
+                attrs.push(format!("note={}", clean_note(n)));
+            }
+            if !attrs.is_empty() {
+                line.push('\t');
+                line.push_str(&attrs.join(";"));
+            }
+            runs.push(&terms_file(&t.category), &t.location.file, t.location.line, &line)?;
+        }
+    }
+    for a in base.allow_phrases() {
+        let cat = a.category.as_deref().unwrap_or(GLOBAL);
+        if parts.skip_allow.get(cat).is_some_and(|s| s.contains(a.text.as_str())) {
+            continue;
+        }
+        runs.push(&allow_file(cat), &a.location.file, a.location.line, &a.text)?;
+    }
+    if parts.regexes {
+        for r in base.regex_rules() {
+            let mut line = r.pattern.clone();
+            let mut attrs = Vec::new();
+            if let Some(a) = r.action {
+                attrs.push(format!("action={a}"));
+            }
+            if let Some(n) = &r.note {
+                attrs.push(format!("note={}", clean_note(n)));
+            }
+            if !attrs.is_empty() {
+                line.push('\t');
+                line.push_str(&attrs.join(";"));
+            }
+            runs.push(&format!("{}.regex.txt", r.category), &r.location.file, r.location.line, &line)?;
+        }
+    }
+    runs.flush()?;
+    Ok(lex)
+}
+
+fn index<'a>(map: impl Iterator<Item = (&'a String, &'a BTreeSet<String>)>) -> HashMap<&'a str, HashSet<&'a str>> {
+    let mut out: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for (k, v) in map {
+        out.entry(k.as_str()).or_default().extend(v.iter().map(String::as_str));
+    }
+    out
+}
+
+fn origin(dir: &Path, name: &str) -> String {
+    dir.join(name).display().to_string()
+}
+
+/// The main filter: configured lists, minus removals and entries the overlay redefines,
+/// plus the overlay.
+pub(crate) fn build_main(
+    base: &Lexicon,
+    ov: &Overlay,
+    dir: &Path,
+    options: NormalizeOptions,
+) -> Result<Filter, lexguard::Error> {
+    let mut skip_terms = index(ov.removed.terms.iter());
+    for (cat, terms) in &ov.terms {
+        skip_terms.entry(cat.as_str()).or_default().extend(terms.keys().map(String::as_str));
+    }
+    let skip_allow = index(ov.removed.allow.iter());
+    let touches =
+        base.terms().iter().any(|t| skip_terms.get(t.category.as_str()).is_some_and(|s| s.contains(t.text.as_str())))
+            || base.allow_phrases().iter().any(|a| {
+                skip_allow.get(a.category.as_deref().unwrap_or(GLOBAL)).is_some_and(|s| s.contains(a.text.as_str()))
+            });
+    let mut lex = if touches {
+        rebuild_base(base, &BaseParts { terms: true, skip_terms: &skip_terms, skip_allow: &skip_allow, regexes: true })?
+    } else {
+        base.clone()
+    };
+    for cat in ov.terms.keys() {
+        lex.add_text(&terms_file(cat), &origin(dir, &terms_file(cat)), &ov.terms_text(cat, None))?;
+    }
+    for cat in ov.allow.keys() {
+        lex.add_text(&allow_file(cat), &origin(dir, &allow_file(cat)), &ov.allow_text(cat, None))?;
+    }
+    Filter::builder().normalize(options).build_lexicon(lex)
+}
+
+/// The fast layer: what changed since the main filter's overlay.
+#[derive(Debug, Default)]
+pub(crate) struct Fast {
+    /// Terms added or redefined since.
+    pub added: Option<Filter>,
+    /// Allow entries added since, compiled as terms (category `*` = global).
+    pub allow: Option<Filter>,
+    /// category -> terms whose hits from the main filter are dropped.
+    pub drop: HashMap<String, HashSet<String>>,
+    /// Counts, for stats.
+    pub added_terms: usize,
+    pub added_allow: usize,
+    /// Allow entries removed since: these take effect with the next main build.
+    pub removed_allow: usize,
+}
+
+impl Fast {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.added.is_none() && self.allow.is_none() && self.drop.is_empty() && self.removed_allow == 0
+    }
+
+    /// Applies the layer to the main filter's hits of one field's text.
+    pub(crate) fn apply(&self, field: &str, text: &str, hits: &mut Vec<Hit>) {
+        if !self.drop.is_empty() {
+            hits.retain(|h| !self.drop.get(&h.category).is_some_and(|s| s.contains(&h.term)));
+        }
+        if let Some(added) = &self.added {
+            let more = added.check_field(field, text).hits;
+            if !more.is_empty() {
+                hits.extend(more);
+                hits.sort_by_key(|h| (h.span.bytes[0], h.span.bytes[1]));
+            }
+        }
+        if let Some(allow) = &self.allow {
+            if !hits.is_empty() {
+                let allows = allow.check(text).hits;
+                if !allows.is_empty() {
+                    hits.retain(|h| {
+                        !allows.iter().any(|a| {
+                            a.span.bytes[0] <= h.span.bytes[0]
+                                && a.span.bytes[1] >= h.span.bytes[1]
+                                && (a.category == GLOBAL || a.category == h.category)
+                        })
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Builds the fast layer for the overlay `now`, relative to `main` (the overlay the main
+/// filter was built with). Also validates the new entries (an error names the bad one).
+pub(crate) fn build_fast(
+    base: &Lexicon,
+    main: &Overlay,
+    now: &Overlay,
+    dir: &Path,
+    options: NormalizeOptions,
+) -> Result<Fast, lexguard::Error> {
+    let mut fast = Fast::default();
+    // Terms added or redefined.
+    let mut added: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (cat, terms) in &now.terms {
+        let before = main.terms.get(cat);
+        for (term, action) in terms {
+            if before.and_then(|b| b.get(term)) != Some(action) {
+                added.entry(cat).or_default().insert(term);
+            }
+        }
+    }
+    let mut drop: HashMap<String, HashSet<String>> = HashMap::new();
+    for (cat, terms) in &added {
+        drop.entry(cat.to_string()).or_default().extend(terms.iter().map(|t| t.to_string()));
+    }
+    for (cat, terms) in &main.terms {
+        for term in terms.keys() {
+            if !now.terms.get(cat).is_some_and(|t| t.contains_key(term)) {
+                drop.entry(cat.clone()).or_default().insert(term.clone());
+            }
+        }
+    }
+    for (cat, terms) in &now.removed.terms {
+        for term in terms {
+            let was = main.removed.terms.get(cat).is_some_and(|t| t.contains(term));
+            let back = now.terms.get(cat).is_some_and(|t| t.contains_key(term));
+            if !was && !back {
+                drop.entry(cat.clone()).or_default().insert(term.clone());
+            }
+        }
+    }
+    fast.drop = drop;
+    if !added.is_empty() {
+        // The added terms with the categories' settings and every allow entry in effect.
+        let mut skip_allow = index(now.removed.allow.iter());
+        skip_allow.retain(|_, s| !s.is_empty());
+        let no_terms = HashMap::new();
+        let mut lex = rebuild_base(
+            base,
+            &BaseParts { terms: false, skip_terms: &no_terms, skip_allow: &skip_allow, regexes: false },
+        )?;
+        for cat in now.allow.keys() {
+            lex.add_text(&allow_file(cat), &origin(dir, &allow_file(cat)), &now.allow_text(cat, None))?;
+        }
+        for (cat, terms) in &added {
+            fast.added_terms += terms.len();
+            lex.add_text(&terms_file(cat), &origin(dir, &terms_file(cat)), &now.terms_text(cat, Some(terms)))?;
+        }
+        fast.added = Some(Filter::builder().normalize(options).build_lexicon(lex)?);
+    }
+    // Allow entries added since: a detector whose "terms" are the phrases.
+    let mut lex = Lexicon::new();
+    for (cat, phrases) in &now.allow {
+        let new: Vec<&str> = phrases
+            .iter()
+            .filter(|p| !main.allow.get(cat).is_some_and(|m| m.contains(*p)))
+            .map(String::as_str)
+            .collect();
+        if new.is_empty() {
+            continue;
+        }
+        fast.added_allow += new.len();
+        let mut text = String::new();
+        for p in new {
+            text.push_str(p);
+            text.push_str("\tmatch=substring\n");
+        }
+        lex.add_text(&terms_file(cat), &origin(dir, &allow_file(cat)), &text)?;
+    }
+    if fast.added_allow > 0 {
+        fast.allow = Some(Filter::builder().normalize(options).build_lexicon(lex)?);
+    }
+    for (cat, phrases) in &main.allow {
+        fast.removed_allow += phrases.iter().filter(|p| !now.allow.get(cat).is_some_and(|n| n.contains(*p))).count();
+    }
+    for (cat, phrases) in &now.removed.allow {
+        fast.removed_allow +=
+            phrases.iter().filter(|p| !main.removed.allow.get(cat).is_some_and(|m| m.contains(*p))).count();
+    }
+    Ok(fast)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_skip() -> HashMap<&'static str, HashSet<&'static str>> {
+        HashMap::new()
+    }
+
+    #[test]
+    fn rebuilt_shipped_lexicon_checks_identically() {
+        let base = Lexicon::shipped().unwrap();
+        let original = Filter::builder().build_lexicon(base.clone()).unwrap();
+        let skip = no_skip();
+        let rebuilt =
+            rebuild_base(&base, &BaseParts { terms: true, skip_terms: &skip, skip_allow: &skip, regexes: true })
+                .unwrap();
+        assert_eq!(rebuilt.terms(), base.terms());
+        assert_eq!(rebuilt.allow_phrases(), base.allow_phrases());
+        assert_eq!(rebuilt.regex_rules(), base.regex_rules());
+        let rebuilt = Filter::builder().build_lexicon(rebuilt).unwrap();
+        for text in [
+            "澳門賭場 線上開戶，加微信 abc123 领取彩金",
+            "这件事真是个大麻烦。今天天气很好，我们去操场跑步。",
+            "出售枪支弹药，代开发票，办理假证，free money casino",
+        ] {
+            assert_eq!(original.check(text), rebuilt.check(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn removal_and_redefinition() {
+        let mut base = Lexicon::new();
+        base.add_text("gambling.txt", "lists/gambling.txt", "# c\n赌博\n网络赌博\n").unwrap();
+        let dir = Path::new("/ov");
+        let mut ov = Overlay::default();
+        ov.removed.terms.entry("gambling".into()).or_default().insert("网络赌博".into());
+        ov.terms.entry("gambling".into()).or_default().insert("赌博".into(), Some(lexguard::Action::Review));
+        let f = build_main(&base, &ov, dir, NormalizeOptions::new()).unwrap();
+        let r = f.check("网络赌博");
+        assert_eq!(r.hits.len(), 1);
+        assert_eq!(r.hits[0].term, "赌博");
+        assert_eq!(r.hits[0].action, lexguard::Action::Review);
+        assert_eq!(r.hits[0].rule, "/ov/gambling.txt:2");
+    }
+
+    #[test]
+    fn fast_layer_matches_the_merged_filter() {
+        let mut base = Lexicon::new();
+        base.add_text("gambling.txt", "lists/gambling.txt", "赌博\n赌场\n").unwrap();
+        base.add_text("allow.txt", "lists/allow.txt", "赌博史\n").unwrap();
+        let dir = Path::new("/ov");
+        let main_ov = Overlay::default();
+        let main = build_main(&base, &main_ov, dir, NormalizeOptions::new()).unwrap();
+        let mut now = Overlay::default();
+        now.terms.entry("fraud".into()).or_default().insert("刷单".into(), None);
+        now.removed.terms.entry("gambling".into()).or_default().insert("赌场".into());
+        now.allow.entry("fraud".into()).or_default().insert("刷单骗局".into());
+        let fast = build_fast(&base, &main_ov, &now, dir, NormalizeOptions::new()).unwrap();
+        let merged = build_main(&base, &now, dir, NormalizeOptions::new()).unwrap();
+        for text in ["赌场里有人刷单", "揭露刷单骗局", "赌博史研究", "在赌场赌博"] {
+            let mut hits = main.check_field("body", text).hits;
+            fast.apply("body", text, &mut hits);
+            assert_eq!(hits, merged.check_field("body", text).hits, "{text}");
+        }
+    }
+}

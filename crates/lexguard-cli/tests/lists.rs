@@ -26,7 +26,8 @@ fn check_warns_and_errors() {
     let o = lexguard(&["lists", "check", "--format", "json", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let msgs: Vec<String> = v["warnings"].as_array().unwrap().iter().map(|w| format!("{} {}", w["location"], w["message"])).collect();
+    let msgs: Vec<String> =
+        v["warnings"].as_array().unwrap().iter().map(|w| format!("{} {}", w["location"], w["message"])).collect();
     let all = msgs.join("\n");
     assert!(all.contains("x.txt:2") && all.contains("conflicting attributes"), "{all}");
     assert!(all.contains("matched as \\\"赌博\\\"") || all.contains("matched as"), "{all}");
@@ -49,7 +50,15 @@ fn import_mixed_encodings() {
     std::fs::write(&file, bytes).unwrap();
     let out = dir.path().join("lists");
     std::fs::create_dir(&out).unwrap();
-    let o = lexguard(&["lists", "import", file.to_str().unwrap(), "--category", "gambling", "--out", out.to_str().unwrap()]);
+    let o = lexguard(&[
+        "lists",
+        "import",
+        file.to_str().unwrap(),
+        "--category",
+        "gambling",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(out.join("gambling.txt")).unwrap();
     let terms: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
@@ -79,8 +88,15 @@ fn stats_and_audit() {
     let corpus = dir.path().join("clean.txt");
     std::fs::write(&corpus, "今天去操场\n网上赌博\n赌博\n大麻烦\n兼职打字\n").unwrap();
     let o = lexguard(&[
-        "lists", "audit", "--no-default-lists", "--lists", lists.to_str().unwrap(),
-        "--corpus", corpus.to_str().unwrap(), "--format", "json",
+        "lists",
+        "audit",
+        "--no-default-lists",
+        "--lists",
+        lists.to_str().unwrap(),
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--format",
+        "json",
     ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["documents"], 5);

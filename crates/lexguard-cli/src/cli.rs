@@ -23,6 +23,10 @@ pub enum Command {
     /// Check, count, import and audit wordlists.
     #[command(subcommand)]
     Lists(crate::lists::ListsCommand),
+    /// Scan site directories for harmful text, hidden links, webshells and tampering.
+    Scan(crate::scan::ScanArgs),
+    /// Record a baseline of site directories for later tamper checks.
+    Baseline(crate::baseline::BaselineArgs),
     /// Run the CMS plugin API: HTTP/JSON checks, runtime list management, audit log.
     Serve(crate::serve::ServeArgs),
     /// Audit log tools.
@@ -166,6 +170,8 @@ pub fn run() -> anyhow_lite::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => crate::check::run(&args),
         Command::Lists(cmd) => crate::lists::run(&cmd),
+        Command::Scan(args) => crate::scan::run(&args),
+        Command::Baseline(args) => crate::baseline::run(&args),
         Command::Serve(args) => crate::serve::run(&args),
         Command::Audit(cmd) => crate::audit_cmd::run(&cmd),
     }

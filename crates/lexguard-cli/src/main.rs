@@ -3,10 +3,12 @@
 use std::process::ExitCode;
 
 mod audit_cmd;
+mod baseline;
 mod check;
 mod cli;
 mod lists;
 mod output;
+mod scan;
 mod serve;
 
 fn main() -> ExitCode {

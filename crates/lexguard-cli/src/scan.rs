@@ -1,0 +1,269 @@
+//! `lexguard scan DIR...`: keyword, darklink, webshell and tamper findings with reports and
+//! evidence.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use lexguard_sitescan::report::{self, Context, Format};
+use lexguard_sitescan::{Kind, Progress, ScanOptions, Scanner, WalkOptions, inside_roots, now_rfc3339};
+
+use crate::cli::{ColorChoice, ListArgs, anyhow_lite::Result};
+
+/// Walk options shared by `scan` and `baseline`.
+#[derive(Debug, Args)]
+pub struct WalkArgs {
+    /// Only scan files matching this glob (relative to the directory; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Skip files and directories matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Files larger than this are hashed but not read (e.g. 512K, 32M, 1G).
+    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
+    pub max_size: u64,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Skip hidden files and directories (scanned by default: a site is not a repository).
+    #[arg(long)]
+    pub skip_hidden: bool,
+    /// Honour .gitignore and .ignore files (off by default).
+    #[arg(long)]
+    pub gitignore: bool,
+    /// Worker threads (0: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+impl WalkArgs {
+    pub fn options(&self) -> WalkOptions {
+        let mut w = WalkOptions::default();
+        w.include.clone_from(&self.include);
+        w.exclude.clone_from(&self.exclude);
+        w.max_size = self.max_size;
+        w.follow_links = self.follow_symlinks;
+        w.skip_hidden = self.skip_hidden;
+        w.gitignore = self.gitignore;
+        w.threads = self.threads;
+        w
+    }
+}
+
+/// `512`, `64K`, `32M`, `1G` (binary units).
+pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.eq_ignore_ascii_case(&'k') => (&s[..i], 1u64 << 10),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'m') => (&s[..i], 1 << 20),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'g') => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    num.trim().parse::<u64>().map(|n| n.saturating_mul(mult)).map_err(|_| format!("not a size: {s:?}"))
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// One line per finding, for people.
+    #[default]
+    Text,
+    /// One JSON object per finding, then a summary object.
+    Jsonl,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// CSV, UTF-8 with BOM.
+    Csv,
+    /// One self-contained HTML page (Chinese).
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Check {
+    Keyword,
+    Darklink,
+    Webshell,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub lists: ListArgs,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ScanFormat,
+    /// Write the report here instead of standard output (never inside a scanned directory).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Keep a read-only, content-addressed copy of every file with a finding, and a JSONL
+    /// manifest, in this directory (never inside a scanned directory).
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
+    /// Compare with a baseline made by `lexguard baseline` (tamper findings).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Checks to run (comma-separated; tamper runs when --baseline is given).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Check::Keyword, Check::Darklink, Check::Webshell])]
+    pub checks: Vec<Check>,
+    /// The site's own domain: links to it (and its subdomains) are not outside links (repeatable).
+    #[arg(long = "own-domain", value_name = "DOMAIN")]
+    pub own_domains: Vec<String>,
+    /// Top-level domain hint for encoding detection (`none` for no hint).
+    #[arg(long, value_name = "TLD", default_value = "cn")]
+    pub tld: String,
+    /// Read files without a byte order mark in this encoding (e.g. gbk, big5).
+    #[arg(long, value_name = "LABEL")]
+    pub encoding: Option<String>,
+    /// Report only findings of at least this severity (1 note … 5 critical).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub min_severity: u8,
+    /// Webshell rules to use instead of the shipped ones (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub webshell_rules: Option<PathBuf>,
+    /// Progress bar on standard error.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub progress: ColorChoice,
+    /// Colour in text reports.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Directories (or files) to scan.
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+}
+
+fn progress_bar(args: &ScanArgs, walk: &WalkOptions) -> Option<indicatif::ProgressBar> {
+    let show = match args.progress {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => io::stderr().is_terminal(),
+    };
+    if !show {
+        return None;
+    }
+    let (files, bytes) = lexguard_sitescan::walk::count(&args.dirs, walk);
+    let bar = indicatif::ProgressBar::with_draw_target(Some(bytes), indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{wide_bar}] {binary_bytes}/{binary_total_bytes} {msg} ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("0/{files} files"));
+    Some(bar)
+}
+
+pub fn run(args: &ScanArgs) -> Result<ExitCode> {
+    let filter = args.lists.build()?;
+    let walk = args.walk.options();
+    let mut opts = ScanOptions::new(args.dirs.clone());
+    opts.walk = walk.clone();
+    opts.keyword = args.checks.contains(&Check::Keyword);
+    opts.darklink = args.checks.contains(&Check::Darklink);
+    opts.webshell = args.checks.contains(&Check::Webshell);
+    opts.own_domains.clone_from(&args.own_domains);
+    let tld = (args.tld != "none" && !args.tld.is_empty()).then_some(args.tld.as_str());
+    let enc = match &args.encoding {
+        Some(l) => Some(
+            encoding_rs::Encoding::for_label(l.as_bytes())
+                .ok_or_else(|| format!("--encoding {l:?}: unknown encoding"))?,
+        ),
+        None => None,
+    };
+    opts.extract = lexguard_extract::Options::default().tld(tld).encoding(enc);
+    opts.baseline.clone_from(&args.baseline);
+    opts.evidence.clone_from(&args.evidence);
+    opts.webshell_rules.clone_from(&args.webshell_rules);
+    if let Some(o) = &args.output {
+        if inside_roots(o, &args.dirs) {
+            return Err(format!(
+                "--output {}: inside a scanned directory; nothing is written into the scanned tree",
+                o.display()
+            )
+            .into());
+        }
+    }
+    let scanner = Scanner::new(filter, opts)?;
+    let (out, to_terminal): (Box<dyn Write>, bool) = match &args.output {
+        Some(p) => (
+            Box::new(BufWriter::with_capacity(1 << 16, File::create(p).map_err(|e| format!("{}: {e}", p.display()))?)),
+            false,
+        ),
+        None => (Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock())), io::stdout().is_terminal()),
+    };
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let format = match args.format {
+        ScanFormat::Text => Format::Text,
+        ScanFormat::Jsonl => Format::Jsonl,
+        ScanFormat::Sarif => Format::Sarif,
+        ScanFormat::Csv => Format::Csv,
+        ScanFormat::Html => Format::Html,
+    };
+    let ctx = Context::new(
+        args.dirs.iter().map(|d| d.display().to_string()).collect(),
+        scanner.rules().describe(),
+        now_rfc3339(),
+    )
+    .with_zh(scanner.rules().describe_zh());
+    let mut writer = report::writer(format, out, ctx, color);
+    let progress = Progress::default();
+    let bar = progress_bar(args, &walk);
+    let mut reported_findings = 0u64;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        if let Some(bar) = &bar {
+            let (progress, done) = (&progress, &done);
+            s.spawn(move || {
+                let total_files = bar.message().split('/').nth(1).map(str::to_string).unwrap_or_default();
+                while !done.load(Ordering::Relaxed) {
+                    bar.set_position(progress.bytes.load(Ordering::Relaxed));
+                    bar.set_message(format!(
+                        "{}/{total_files}, {} findings",
+                        progress.files.load(Ordering::Relaxed),
+                        progress.findings.load(Ordering::Relaxed)
+                    ));
+                    std::thread::sleep(Duration::from_millis(120));
+                }
+            });
+        }
+        let r = scanner.run(&progress, |f| {
+            if f.severity < args.min_severity {
+                return Ok(());
+            }
+            if f.kind != Kind::Error {
+                reported_findings += 1;
+            }
+            writer.finding(f)
+        });
+        done.store(true, Ordering::Relaxed);
+        r
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) if e.0.contains("Broken pipe") => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e.into()),
+    };
+    match writer.finish(&summary) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        r => r?,
+    }
+    Ok(if reported_findings > 0 {
+        ExitCode::from(1)
+    } else if summary.errors > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,95 @@
+//! `lexguard scan` and `lexguard baseline` end to end: exit codes, formats, output files,
+//! evidence, no progress bar when piped.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn lexguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lexguard")).args(args).output().expect("runs")
+}
+
+fn write(dir: &Path, rel: &str, content: &str) {
+    let p = dir.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, content).unwrap();
+}
+
+#[test]
+fn clean_site_exits_0_and_findings_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www");
+    write(&www, "index.html", "<html><body><p>公司简介</p></body></html>");
+    let www_s = www.to_str().unwrap();
+    let out = lexguard(&["scan", "--format", "jsonl", www_s]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "no progress bar when piped: {:?}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["kind"], "summary");
+
+    write(&www, "up/x.php", "<?php @eval($_POST['a']); ?>");
+    let out = lexguard(&["scan", "--format", "jsonl", www_s]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["kind"], "webshell");
+    assert_eq!(first["path"], format!("{www_s}/up/x.php"));
+
+    // Below the minimum severity: not reported, exit 0.
+    let out = lexguard(&["scan", "--min-severity", "5", "--checks", "keyword", www_s]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let out = lexguard(&["scan", "/nonexistent/dir/for/lexguard"]);
+    assert_eq!(out.status.code(), Some(2));
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().to_str().unwrap();
+    let inside = format!("{d}/report.html");
+    let out = lexguard(&["scan", "--output", &inside, d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!Path::new(&inside).exists());
+}
+
+#[test]
+fn baseline_then_scan_reports_tampering_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www");
+    write(&www, "index.html", "<html><body><p>公司简介</p></body></html>");
+    write(&www, "about.html", "<p>关于我们</p>");
+    let www_s = www.to_str().unwrap();
+    let base = tmp.path().join("b.lgb");
+    let out = lexguard(&["baseline", www_s, "--out", base.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    write(&www, "index.html", "<html><body><p>公司简介</p><p>澳门赌场</p></body></html>");
+    fs::remove_file(www.join("about.html")).unwrap();
+    let ev = tmp.path().join("ev");
+    for (fmt, file) in
+        [("jsonl", "r.jsonl"), ("sarif", "r.sarif"), ("csv", "r.csv"), ("html", "r.html"), ("text", "r.txt")]
+    {
+        let report = tmp.path().join(file);
+        let out = lexguard(&[
+            "scan",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--evidence",
+            ev.to_str().unwrap(),
+            "--format",
+            fmt,
+            "--output",
+            report.to_str().unwrap(),
+            www_s,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{fmt}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty());
+        let text = fs::read_to_string(&report).unwrap();
+        assert!(text.contains("tamper"), "{fmt}");
+    }
+    let jsonl = fs::read_to_string(tmp.path().join("r.jsonl")).unwrap();
+    assert!(jsonl.contains("\"change\":\"modified\"") && jsonl.contains("\"change\":\"deleted\""));
+    assert!(jsonl.contains("+<html><body><p>公司简介</p><p>澳门赌场</p></body></html>"));
+    assert!(ev.join("manifest.jsonl").exists());
+}

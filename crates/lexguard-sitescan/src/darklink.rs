@@ -1,0 +1,900 @@
+//! Darklink (暗链) findings: hidden elements that hold links to outside hosts, tiny or
+//! racing marquees, hidden iframes, script-injected hidden markup or outside links (also
+//! through unescape/atob/fromCharCode/packed code), and cloaking (spider or search-referrer
+//! checks followed by a redirect, remote include or echo).
+//!
+//! CSS rules alone never raise a finding; hidden menus with own links never do; known
+//! analytics snippets do not.
+
+use std::collections::{BTreeSet, HashSet};
+
+use base64::Engine as _;
+use lexguard::Filter;
+use lexguard_extract::html::{self, Attr, Event, Tag, TextKind};
+use lexguard_extract::{Escapes, Extracted, unescape};
+use regex::Regex;
+
+use crate::finding::{FileSpan, Finding, Kind};
+use crate::keyword::line_of;
+
+/// Which hosts are the site's own.
+#[derive(Clone, Debug, Default)]
+pub struct Sites {
+    own: Vec<String>,
+}
+
+/// Script hosts of known analytics and site-tool snippets: links to them are not darklinks.
+const ANALYTICS: &[&str] = &[
+    "google-analytics.com",
+    "googletagmanager.com",
+    "hm.baidu.com",
+    "zz.bdstatic.com",
+    "push.zhanzhang.baidu.com",
+    "cnzz.com",
+    "51.la",
+    "tajs.qq.com",
+    "pingjs.qq.com",
+    "statcounter.com",
+    "connect.facebook.net",
+    "platform.twitter.com",
+    "static.addtoany.com",
+    "s.w.org",
+    "stats.wp.com",
+    "matomo.cloud",
+];
+
+impl Sites {
+    /// The site's own domains (`example.com` covers its subdomains).
+    pub fn new(own: impl IntoIterator<Item = String>) -> Sites {
+        Sites {
+            own: own
+                .into_iter()
+                .map(|d| d.trim().trim_start_matches("www.").trim_end_matches('.').to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
+        }
+    }
+
+    /// The host of an absolute `http(s)://` or `//` link outside the site; `None` for own,
+    /// relative and non-web links.
+    pub fn outside_host(&self, href: &str) -> Option<String> {
+        let h = href.trim();
+        let lower = h.to_ascii_lowercase();
+        let rest = lower
+            .strip_prefix("http://")
+            .or_else(|| lower.strip_prefix("https://"))
+            .or_else(|| lower.strip_prefix("//"))?;
+        let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+        let auth = &rest[..end];
+        let host = auth.rsplit('@').next().unwrap_or(auth);
+        let host = host.split(':').next().unwrap_or(host).trim_end_matches('.');
+        if host.is_empty() || !host.contains('.') && host != "localhost" {
+            return None;
+        }
+        let own = self.own.iter().any(|d| host == d || host.ends_with(&format!(".{d}")));
+        (!own).then(|| host.to_string())
+    }
+}
+
+fn is_analytics(host: &str) -> bool {
+    ANALYTICS.iter().any(|a| host == *a || host.ends_with(&format!(".{a}")))
+}
+
+/// A CSS length in px (`0`, `-9999px`, `-60em`); `None` when it is not one.
+fn px(v: &str) -> Option<f64> {
+    let v = v.trim();
+    let num_end = v.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+')).unwrap_or(v.len());
+    let n: f64 = v[..num_end].parse().ok()?;
+    let unit = &v[num_end..];
+    Some(match unit {
+        "" | "px" => n,
+        "em" | "rem" => n * 16.0,
+        "pt" => n * 4.0 / 3.0,
+        "%" | "vw" | "vh" if n == 0.0 => 0.0,
+        "%" | "vw" | "vh" => return None,
+        "cm" => n * 37.8,
+        "mm" => n * 3.78,
+        "in" => n * 96.0,
+        _ => return None,
+    })
+}
+
+/// Why a declaration block hides its element, if it does.
+pub fn hide_reason(decls: &str) -> Option<String> {
+    let mut props: Vec<(String, String)> = Vec::new();
+    for d in decls.split(';') {
+        let Some((p, v)) = d.split_once(':') else { continue };
+        let p = p.trim().to_ascii_lowercase();
+        let v = v.to_ascii_lowercase().replace("!important", "");
+        props.push((p, v.trim().to_string()));
+    }
+    let get = |n: &str| props.iter().rev().find(|(p, _)| p == n).map(|(_, v)| v.as_str());
+    if get("display") == Some("none") {
+        return Some("display:none".into());
+    }
+    if matches!(get("visibility"), Some("hidden" | "collapse")) {
+        return Some("visibility:hidden".into());
+    }
+    if let Some(o) = get("opacity") {
+        if o.trim_end_matches('%').parse::<f64>().is_ok_and(|x| x <= 0.0) {
+            return Some("opacity:0".into());
+        }
+    }
+    if let Some(f) = get("font-size").and_then(px) {
+        if f <= 1.0 {
+            return Some(format!("font-size:{}", get("font-size").unwrap_or("0")));
+        }
+    }
+    let overflow_hidden = matches!(get("overflow"), Some("hidden" | "clip"));
+    for dim in ["height", "width", "max-height", "max-width"] {
+        if overflow_hidden && get(dim).and_then(px).is_some_and(|x| x <= 1.0) {
+            return Some(format!("{dim}:0 with overflow:hidden"));
+        }
+    }
+    let positioned = matches!(get("position"), Some("absolute" | "fixed" | "relative"));
+    for side in ["left", "top", "right", "bottom"] {
+        if positioned && get(side).and_then(px).is_some_and(|x| x <= -500.0) {
+            return Some(format!("{side}:{} (off-screen)", get(side).unwrap_or("")));
+        }
+    }
+    for side in ["margin-left", "margin-top"] {
+        if get(side).and_then(px).is_some_and(|x| x <= -2000.0) {
+            return Some(format!("{side}:{} (off-screen)", get(side).unwrap_or("")));
+        }
+    }
+    if get("text-indent").and_then(px).is_some_and(|x| x <= -500.0) {
+        return Some(format!("text-indent:{}", get("text-indent").unwrap_or("")));
+    }
+    if let Some(c) = get("clip") {
+        if let Some(inner) = c.strip_prefix("rect(").and_then(|r| r.strip_suffix(')')) {
+            let nums: Vec<Option<f64>> = inner.split([',', ' ']).filter(|s| !s.is_empty()).map(px).collect();
+            if nums.len() == 4 && nums.iter().all(|n| n.is_some_and(|x| x.abs() <= 1.0)) {
+                return Some("clip:rect(0 0 0 0)".into());
+            }
+        }
+    }
+    if let Some(c) = get("clip-path") {
+        if c.starts_with("inset(50%") || c.starts_with("inset(100%") || c.starts_with("circle(0") {
+            return Some(format!("clip-path:{c}"));
+        }
+    }
+    if get("transform").is_some_and(|t| t.starts_with("scale(0)") || t.starts_with("scale(0,")) {
+        return Some("transform:scale(0)".into());
+    }
+    None
+}
+
+/// Classes and ids hidden by `<style>` rules (simple last compound selectors only).
+#[derive(Debug, Default)]
+struct HiddenRules {
+    classes: std::collections::HashMap<String, String>,
+    ids: std::collections::HashMap<String, String>,
+}
+
+impl HiddenRules {
+    fn add_css(&mut self, css: &str) {
+        let mut clean = String::with_capacity(css.len());
+        let mut rest = css;
+        while let Some(s) = rest.find("/*") {
+            clean.push_str(&rest[..s]);
+            clean.push(' ');
+            rest = rest[s + 2..].find("*/").map_or("", |e| &rest[s + 2 + e + 2..]);
+        }
+        clean.push_str(rest);
+        let css = clean;
+        for block in css.split('}') {
+            let Some((sel, decls)) = block.rsplit_once('{') else { continue };
+            let Some(reason) = hide_reason(decls) else { continue };
+            for one in sel.split(',') {
+                let last = one.split([' ', '>', '+', '~', '\n', '\t']).rfind(|s| !s.is_empty()).unwrap_or("");
+                if last.contains(':') || last.contains('[') {
+                    continue;
+                }
+                let parts: Vec<&str> = last.split_inclusive(['.', '#']).collect();
+                let _ = parts;
+                let mut rest = last;
+                // tag.class#id: collect each .x and #y
+                while let Some(p) = rest.find(['.', '#']) {
+                    let kind = rest.as_bytes()[p];
+                    let tail = &rest[p + 1..];
+                    let end = tail.find(['.', '#']).unwrap_or(tail.len());
+                    let name = &tail[..end];
+                    if !name.is_empty() {
+                        let map = if kind == b'.' { &mut self.classes } else { &mut self.ids };
+                        map.insert(name.to_string(), format!("{}{name} {{{reason}}}", kind as char));
+                    }
+                    rest = &tail[end..];
+                }
+            }
+        }
+    }
+}
+
+/// One hidden element being collected.
+#[derive(Debug)]
+struct Open {
+    name: String,
+    start: usize,
+    reason: Option<String>,
+    links: Vec<(String, String)>,
+    text: String,
+}
+
+/// Elements deeper than this are read as part of their ancestor.
+const MAX_DEPTH: usize = 4096;
+/// An end tag closes an open element at most this far down the stack.
+const MAX_END_SEARCH: usize = 256;
+/// Links kept per hidden element.
+const MAX_LINKS: usize = 1000;
+/// Script sinks looked at per script.
+const MAX_SINKS: usize = 200;
+
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "frame",
+];
+
+/// A closed hidden element with outside links.
+#[derive(Debug)]
+struct Block {
+    range: std::ops::Range<usize>,
+    reason: String,
+    links: Vec<(String, String)>,
+    hosts: BTreeSet<String>,
+    text: String,
+}
+
+fn marquee_reason(tag: &Tag, value: &dyn Fn(&Attr) -> String) -> Option<String> {
+    let num = |n: &str| tag.attr(n).and_then(|a| value(a).trim().trim_end_matches("px").parse::<f64>().ok());
+    if num("height").is_some_and(|h| h <= 1.0) || num("width").is_some_and(|w| w <= 1.0) {
+        return Some("1-pixel marquee".into());
+    }
+    if num("scrollamount").is_some_and(|s| s >= 500.0) {
+        return Some("marquee at extreme speed".into());
+    }
+    let style = tag.attr("style").map(value).unwrap_or_default();
+    for d in style.split(';') {
+        if let Some((p, v)) = d.split_once(':') {
+            if matches!(p.trim(), "height" | "width") && px(&v.to_ascii_lowercase()).is_some_and(|x| x <= 1.0) {
+                return Some("1-pixel marquee".into());
+            }
+        }
+    }
+    None
+}
+
+/// Walks markup events and returns hidden blocks with outside links.
+fn hidden_blocks(
+    events: &[Event],
+    value: &dyn Fn(&Attr) -> String,
+    text_of: &dyn Fn(std::ops::Range<usize>) -> String,
+    sites: &Sites,
+) -> Vec<Block> {
+    let mut rules = HiddenRules::default();
+    for ev in events {
+        if let Event::Text { range, kind: TextKind::Style } = ev {
+            rules.add_css(&text_of(range.clone()));
+        }
+    }
+    let mut stack: Vec<Open> = Vec::new();
+    let mut out = Vec::new();
+    let mut in_link: Option<usize> = None; // index in the stack of the hidden holder
+    let close = |o: Open, end: usize, out: &mut Vec<Block>| {
+        if let Some(reason) = o.reason {
+            let hosts: BTreeSet<String> = o.links.iter().filter_map(|(h, _)| sites.outside_host(h)).collect();
+            if !hosts.is_empty() {
+                out.push(Block { range: o.start..end, reason, links: o.links, hosts, text: o.text });
+            }
+        }
+    };
+    // Indices of the hidden elements on the stack (the innermost last): O(1) per event.
+    let mut hidden: Vec<usize> = Vec::new();
+    for ev in events {
+        match ev {
+            Event::Start(tag) => {
+                let mut reason = None;
+                if tag.has_attr("hidden") {
+                    reason = Some("hidden attribute".to_string());
+                }
+                if reason.is_none() {
+                    reason = tag.attr("style").map(value).and_then(|s| hide_reason(&s));
+                }
+                if reason.is_none() {
+                    if let Some(c) = tag.attr("class").map(value) {
+                        reason = c.split_ascii_whitespace().find_map(|c| rules.classes.get(c).cloned());
+                    }
+                }
+                if reason.is_none() {
+                    if let Some(id) = tag.attr("id").map(value) {
+                        reason = rules.ids.get(id.trim()).cloned();
+                    }
+                }
+                if reason.is_none() && tag.name == "marquee" {
+                    reason = marquee_reason(tag, value);
+                }
+                let is_frame = tag.name == "iframe" || tag.name == "frame";
+                if reason.is_none() && is_frame {
+                    let zero = |n: &str| tag.attr(n).is_some_and(|a| px(&value(a)).is_some_and(|x| x <= 1.0));
+                    if zero("width") || zero("height") {
+                        reason = Some("zero-size frame".into());
+                    }
+                }
+                let link = match tag.name.as_str() {
+                    "a" | "area" => tag.attr("href").map(value),
+                    "iframe" | "frame" => tag.attr("src").map(value),
+                    _ => None,
+                };
+                let void = VOID.contains(&tag.name.as_str()) || (tag.self_closing && tag.name != "a");
+                if void && !is_frame {
+                    if let (Some(href), Some(&h)) = (link, hidden.last()) {
+                        if stack[h].links.len() < MAX_LINKS {
+                            stack[h].links.push((href, String::new()));
+                        }
+                    }
+                    continue;
+                }
+                if stack.len() >= MAX_DEPTH {
+                    continue; // pathological nesting: deeper elements are read as part of this one
+                }
+                if reason.is_some() {
+                    hidden.push(stack.len());
+                }
+                stack.push(Open {
+                    name: tag.name.clone(),
+                    start: tag.range.start,
+                    reason,
+                    links: Vec::new(),
+                    text: String::new(),
+                });
+                if let (Some(href), Some(&h)) = (link, hidden.last()) {
+                    if stack[h].links.len() < MAX_LINKS {
+                        stack[h].links.push((href, String::new()));
+                    }
+                    if tag.name == "a" {
+                        in_link = Some(h);
+                    }
+                }
+            }
+            Event::End { name, range } => {
+                if name == "a" {
+                    in_link = None;
+                }
+                let floor = stack.len().saturating_sub(MAX_END_SEARCH);
+                if let Some(pos) = stack[floor..].iter().rposition(|o| &o.name == name).map(|p| floor + p) {
+                    while stack.len() > pos {
+                        let o = stack.pop().expect("non-empty");
+                        if hidden.last() == Some(&stack.len()) {
+                            hidden.pop();
+                        }
+                        close(o, range.end, &mut out);
+                    }
+                }
+            }
+            Event::Text { range, kind: TextKind::Data } => {
+                if let Some(&h) = hidden.last() {
+                    let t = text_of(range.clone());
+                    if stack[h].text.len() < 4096 {
+                        stack[h].text.push_str(&t);
+                        stack[h].text.push(' ');
+                    }
+                    if let Some(l) = in_link.filter(|&l| l == h) {
+                        if let Some(last) = stack[l].links.last_mut() {
+                            if last.1.len() < 200 {
+                                last.1.push_str(t.trim());
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let end = events.last().map(html::event_end);
+    while let Some(o) = stack.pop() {
+        close(o, end.unwrap_or(0), &mut out);
+    }
+    out
+}
+
+fn severity(hosts: usize, links: usize, keyword: bool) -> u8 {
+    let mut s = match hosts {
+        0 | 1 => 2,
+        2 | 3 => 3,
+        _ => 4,
+    };
+    if links >= 10 {
+        s = s.max(4);
+    }
+    if keyword {
+        s += 1;
+    }
+    s.min(5)
+}
+
+fn block_finding(b: &Block, rule: &str, filter: &Filter, via: Option<&str>) -> Finding {
+    let link_text: String = b.links.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" ");
+    // The hidden text holds the link texts.
+    let hidden = if b.text.trim().is_empty() { link_text.clone() } else { b.text.clone() };
+    let kw = filter.check_field("hidden-text", &hidden);
+    let keyword = !kw.is_pass();
+    let mut f = Finding::new(Kind::Darklink, rule, severity(b.hosts.len(), b.links.len(), keyword));
+    f.category = Some("hidden-link".into());
+    f.links = b.links.iter().filter(|(h, _)| !h.is_empty()).map(|(h, _)| h.clone()).take(50).collect();
+    let hosts: Vec<&str> = b.hosts.iter().map(String::as_str).take(6).collect();
+    let mut msg = format!(
+        "element hidden by {} holds {} link(s) to {} outside host(s): {}",
+        b.reason,
+        b.links.len(),
+        b.hosts.len(),
+        hosts.join(", ")
+    );
+    if let Some(v) = via {
+        msg = format!("{v}: {msg}");
+    }
+    if keyword {
+        msg.push_str(&format!("; link text hits {}", kw.categories.join(", ")));
+        f.hits = kw.hits.into_iter().take(20).collect();
+    }
+    f.message = Some(msg);
+    let snip: String = link_text.chars().take(120).collect();
+    if !snip.trim().is_empty() {
+        f.highlight = Some([0, snip.len()]);
+        f.snippet = Some(snip);
+    }
+    f
+}
+
+/// Darklink checks of an extracted HTML or template document.
+pub fn check_markup(
+    doc: &Extracted<'_>,
+    file: &[u8],
+    sites: &Sites,
+    filter: &Filter,
+    scripts: &ScriptCheck,
+) -> Vec<Finding> {
+    let value = |a: &Attr| doc.attr_value(a);
+    let text_of = |r: std::ops::Range<usize>| doc.text(r, Escapes::HTML);
+    let mut out = Vec::new();
+    // Cheap gate: outside links need "//" somewhere.
+    if memchr::memmem::find(doc.source(), b"//").is_some() {
+        for b in hidden_blocks(&doc.events, &value, &text_of, sites) {
+            let mut f = block_finding(&b, "darklink:hidden-link", filter, None);
+            let orig = doc.orig_range(b.range.clone());
+            f.line = Some(line_of(file, orig.start));
+            f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
+            out.push(f);
+        }
+    }
+    // Scripts and server code are read raw: escapes are decoded per string literal, so that a
+    // decoded quote cannot end a literal early.
+    for ev in &doc.events {
+        let range = match ev {
+            Event::Text { range, kind: TextKind::Script } | Event::Code { range, .. } => range.clone(),
+            _ => continue,
+        };
+        let (text, map) = doc.decode(range, Escapes::NONE);
+        for (mut f, at) in scripts.check(&text, sites, filter) {
+            let orig = map.to_orig(at.clone());
+            f.line = Some(line_of(file, orig.start));
+            f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// Script and server-code checks: injected markup and cloaking.
+#[derive(Debug)]
+pub struct ScriptCheck {
+    sink: Regex,
+    packed: Regex,
+    ua: Regex,
+    spider: Regex,
+    action: Regex,
+}
+
+impl Default for ScriptCheck {
+    fn default() -> Self {
+        ScriptCheck::new()
+    }
+}
+
+impl ScriptCheck {
+    /// Compiles the patterns.
+    pub fn new() -> ScriptCheck {
+        let re = |p: &str| Regex::new(&p.replace(r"\b", r"(?-u:\b)")).expect("valid pattern");
+        ScriptCheck {
+            sink: re(
+                r"(?i)document\s*\.\s*write(?:ln)?\s*\(|\.\s*(?:inner|outer)HTML\s*\+?=|insertAdjacentHTML\s*\(|\beval\s*\(",
+            ),
+            packed: re(r"eval\s*\(\s*function\s*\(\s*p\s*,\s*a\s*,\s*c\s*,\s*k\s*,\s*e\s*,\s*[dr]\s*\)"),
+            ua: re(
+                r#"(?i)HTTP_USER_AGENT|HTTP_REFERER|navigator\s*\.\s*userAgent|document\s*\.\s*referrer|getHeader\s*\(\s*"(?:User-Agent|Referer)"|ServerVariables\s*\(\s*"HTTP_(?:USER_AGENT|REFERER)"|Request\s*\.\s*(?:UserAgent|UrlReferrer)"#,
+            ),
+            spider: re(
+                r"(?i)baiduspider|googlebot|sogou|360spider|haosouspider|yisouspider|bingbot|bytespider|\bspider\b|baidu\.com|google\.(?:com|cn)|sogou\.com|\bso\.com|sm\.cn|bing\.com|soso\.com",
+            ),
+            action: re(
+                r#"(?i)header\s*\(\s*['"]location|window\s*\.\s*location|(?:top|self|document)\s*\.\s*location|location\s*\.\s*(?:href|replace)|document\s*\.\s*write|file_get_contents\s*\(\s*['"]https?:|curl_exec|(?:include|require)(?:_once)?\s*\(?\s*['"]https?:|readfile\s*\(\s*['"]https?:|\becho\s|\bprint\s|response\s*\.\s*(?:redirect|write|sendredirect)|http-equiv\s*=\s*['"]?refresh"#,
+            ),
+        }
+    }
+
+    /// Findings in a script or server code text, each with its range in `text`.
+    pub fn check(&self, text: &str, sites: &Sites, filter: &Filter) -> Vec<(Finding, std::ops::Range<usize>)> {
+        let mut out = Vec::new();
+        self.injected(text, sites, filter, 0, &mut out, None);
+        if let Some(f) = self.cloaking(text) {
+            out.push(f);
+        }
+        out
+    }
+
+    fn injected(
+        &self,
+        text: &str,
+        sites: &Sites,
+        filter: &Filter,
+        depth: u8,
+        out: &mut Vec<(Finding, std::ops::Range<usize>)>,
+        outer: Option<(&str, std::ops::Range<usize>)>,
+    ) {
+        if depth > 2 || out.len() > 8 {
+            return;
+        }
+        for m in self.sink.find_iter(text).take(MAX_SINKS) {
+            let open = m.end();
+            let is_eval = m.as_str().to_ascii_lowercase().starts_with("eval");
+            let args = args_text(text, open.saturating_sub(1));
+            let at = outer.as_ref().map_or(m.start()..open + args.len(), |(_, r)| r.clone());
+            let (payload, via) = self.payload(args);
+            if is_eval {
+                // Decoded or unpacked code is checked again.
+                let code = if self.packed.is_match(&text[m.start()..]) {
+                    unpack(&text[m.start()..]).map(|c| (c, "packed code"))
+                } else {
+                    via.map(|v| (payload.clone(), v))
+                };
+                if let Some((code, how)) = code {
+                    self.injected(&code, sites, filter, depth + 1, out, Some((how, at.clone())));
+                }
+                continue;
+            }
+            if payload.is_empty() || !payload.contains('<') {
+                continue;
+            }
+            let via = outer.as_ref().map(|(v, _)| *v).or(via);
+            self.markup(&payload, sites, filter, via, at, out);
+        }
+    }
+
+    /// Markup written by a script: hidden outside links, or outside links at all.
+    fn markup(
+        &self,
+        payload: &str,
+        sites: &Sites,
+        filter: &Filter,
+        via: Option<&str>,
+        at: std::ops::Range<usize>,
+        out: &mut Vec<(Finding, std::ops::Range<usize>)>,
+    ) {
+        let bytes = payload.as_bytes();
+        let events = html::tokenize(bytes, 0, false);
+        let value = |a: &Attr| a.value.clone().map(|r| unescape(&payload[r], Escapes::HTML)).unwrap_or_default();
+        let text_of = |r: std::ops::Range<usize>| unescape(&payload[r], Escapes::HTML);
+        let blocks = hidden_blocks(&events, &value, &text_of, sites);
+        let how = via.map_or("script-written markup".to_string(), |v| format!("script-written markup ({v})"));
+        if !blocks.is_empty() {
+            for b in blocks {
+                let mut f = block_finding(&b, "darklink:script-hidden-link", filter, Some(&how));
+                f.severity = (f.severity + u8::from(via.is_some())).min(5);
+                out.push((f, at.clone()));
+            }
+            return;
+        }
+        let mut links = Vec::new();
+        let mut hosts = BTreeSet::new();
+        for ev in &events {
+            if let Event::Start(tag) = ev {
+                let href = match tag.name.as_str() {
+                    "a" | "area" => tag.attr("href"),
+                    "iframe" | "frame" | "script" => tag.attr("src"),
+                    _ => None,
+                };
+                if let Some(h) = href.map(&value) {
+                    if let Some(host) = sites.outside_host(&h).filter(|h| !is_analytics(h)) {
+                        hosts.insert(host);
+                        links.push(h);
+                    }
+                }
+            }
+        }
+        if hosts.is_empty() {
+            return;
+        }
+        let kw = filter.check(payload);
+        let sev = 2 + u8::from(via.is_some()) + u8::from(!kw.is_pass()) + u8::from(hosts.len() >= 4 && via.is_some());
+        let mut f = Finding::new(Kind::Darklink, "darklink:script-link", sev);
+        f.category = Some("injected-link".into());
+        f.message = Some(format!(
+            "{how} adds {} outside link(s): {}",
+            links.len(),
+            hosts.iter().take(6).cloned().collect::<Vec<_>>().join(", ")
+        ));
+        f.links = links.into_iter().take(50).collect();
+        f.hits = kw.hits.into_iter().take(20).collect();
+        out.push((f, at));
+    }
+
+    /// The string a sink's argument evaluates to (literals joined; unescape/atob/fromCharCode
+    /// decoded), and how it was obfuscated.
+    fn payload(&self, args: &str) -> (String, Option<&'static str>) {
+        let mut out = String::new();
+        let mut via = None;
+        let b = args.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let rest = &args[i..];
+            let lower4: String = rest.chars().take(20).collect::<String>().to_ascii_lowercase();
+            if lower4.starts_with("atob(") || lower4.starts_with("window.atob(") {
+                let open = i + rest.find('(').unwrap_or(0);
+                let inner = args_text(args, open);
+                let (s, _) = self.payload(inner);
+                if let Ok(d) = base64::engine::general_purpose::STANDARD.decode(s.trim()) {
+                    out.push_str(&String::from_utf8_lossy(&d));
+                    via = Some("atob");
+                }
+                i = open + inner.len() + 2;
+                continue;
+            }
+            if lower4.starts_with("unescape(")
+                || lower4.starts_with("decodeuricomponent(")
+                || lower4.starts_with("decodeuri(")
+            {
+                let open = i + rest.find('(').unwrap_or(0);
+                let inner = args_text(args, open);
+                let (s, _) = self.payload(inner);
+                out.push_str(&percent_u(&s));
+                via = Some("unescape");
+                i = open + inner.len() + 2;
+                continue;
+            }
+            if lower4.starts_with("string.fromcharcode(") {
+                let open = i + rest.find('(').unwrap_or(0);
+                let inner = args_text(args, open);
+                for n in inner.split(',') {
+                    let n = n.trim();
+                    let v = if let Some(h) = n.strip_prefix("0x") {
+                        u32::from_str_radix(h, 16).ok()
+                    } else {
+                        n.parse().ok()
+                    };
+                    if let Some(c) = v.and_then(char::from_u32) {
+                        out.push(c);
+                    }
+                }
+                via = Some("String.fromCharCode");
+                i = open + inner.len() + 2;
+                continue;
+            }
+            match b[i] {
+                q @ (b'"' | b'\'' | b'`') => {
+                    let mut j = i + 1;
+                    while j < b.len() && b[j] != q {
+                        if b[j] == b'\\' {
+                            j += 1;
+                        }
+                        j += 1;
+                    }
+                    let lit = &args[i + 1..j.min(b.len())];
+                    if lit.contains("\\u") || lit.contains("\\x") {
+                        via = via.or(Some("escapes"));
+                    }
+                    let lit = unescape(lit, Escapes::BACKSLASH);
+                    out.push_str(&lit.replace("\\'", "'").replace("\\\"", "\"").replace("\\/", "/"));
+                    i = j + 1;
+                }
+                _ => i += rest.chars().next().map_or(1, char::len_utf8),
+            }
+        }
+        (out, via)
+    }
+
+    fn cloaking(&self, text: &str) -> Option<(Finding, std::ops::Range<usize>)> {
+        for m in self.ua.find_iter(text) {
+            let win_end = floor_boundary(text, m.end() + 400);
+            let Some(s) = self.spider.find(&text[m.end()..win_end]) else { continue };
+            let s_end = m.end() + s.end();
+            let act_end = floor_boundary(text, s_end + 800);
+            if let Some(a) = self.action.find(&text[s_end..act_end]) {
+                let end = s_end + a.end();
+                let mut f = Finding::new(Kind::Darklink, "darklink:cloaking", 4);
+                f.category = Some("cloaking".into());
+                f.message = Some(format!(
+                    "cloaking: {} checked for {:?}, then {:?}",
+                    m.as_str(),
+                    s.as_str(),
+                    a.as_str().trim()
+                ));
+                let snip: String =
+                    text[m.start()..end].chars().take(200).collect::<String>().replace(['\n', '\r', '\t'], " ");
+                f.highlight = Some([0, snip.len()]);
+                f.snippet = Some(snip);
+                return Some((f, m.start()..end));
+            }
+        }
+        None
+    }
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The text between the `(` at `open` and its matching `)` (bounded; quotes respected).
+fn args_text(s: &str, open: usize) -> &str {
+    let b = s.as_bytes();
+    let limit = b.len().min(open + 64 * 1024);
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut i = open;
+    while i < limit {
+        let c = b[i];
+        match quote {
+            Some(_) if c == b'\\' => i += 1,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                b'\'' | b'"' | b'`' => quote = Some(c),
+                b'(' => depth += 1,
+                b')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return &s[floor_boundary(s, open + 1)..floor_boundary(s, i)];
+                    }
+                }
+                b';' | b'\n' if depth <= 1 && b[open] != b'(' => {
+                    return &s[floor_boundary(s, open + 1)..floor_boundary(s, i)];
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    &s[floor_boundary(s, (open + 1).min(limit))..floor_boundary(s, limit)]
+}
+
+/// `%XX` and `%uXXXX` decoding (JavaScript `unescape`).
+fn percent_u(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut pending: Vec<u8> = Vec::new();
+    let flush = |pending: &mut Vec<u8>, out: &mut String| {
+        if !pending.is_empty() {
+            // unescape maps %XX to U+00XX; read runs as UTF-8 when they are (common in spam).
+            match std::str::from_utf8(pending) {
+                Ok(t) => out.push_str(t),
+                Err(_) => out.extend(pending.iter().map(|&x| x as char)),
+            }
+            pending.clear();
+        }
+    };
+    while i < b.len() {
+        if b[i] == b'%' {
+            if b.get(i + 1) == Some(&b'u') {
+                if let Some(Ok(v)) = s.get(i + 2..i + 6).map(|h| u32::from_str_radix(h, 16)) {
+                    flush(&mut pending, &mut out);
+                    out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
+                    i += 6;
+                    continue;
+                }
+            }
+            {
+                if let Some(Ok(v)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
+                    pending.push(v);
+                    i += 3;
+                    continue;
+                }
+            }
+        }
+        flush(&mut pending, &mut out);
+        let c = s[i..].chars().next().expect("in bounds");
+        out.push(c);
+        i += c.len_utf8();
+    }
+    flush(&mut pending, &mut out);
+    out
+}
+
+/// Unpacks Dean Edwards' packer: `eval(function(p,a,c,k,e,d){…}('payload',62,N,'w0|w1|…'.split('|'),0,{}))`.
+pub fn unpack(text: &str) -> Option<String> {
+    let re = Regex::new(
+        r#"\}\s*\(\s*'((?:[^'\\]|\\.)*)'\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*'((?:[^'\\]|\\.)*)'\s*\.split\(\s*'\|'\s*\)"#,
+    )
+    .ok()?;
+    let c = re.captures(&text[..floor_boundary(text, 512 * 1024)])?;
+    let payload = c[1].replace("\\'", "'").replace("\\\"", "\"").replace("\\\\", "\\");
+    let base: u32 = c[2].parse().ok()?;
+    let words: Vec<&str> = c[4].split('|').collect();
+    if !(2..=62).contains(&base) {
+        return None;
+    }
+    let digit = |ch: char| -> Option<u32> {
+        let v = match ch {
+            '0'..='9' => ch as u32 - '0' as u32,
+            'a'..='z' => ch as u32 - 'a' as u32 + 10,
+            'A'..='Z' => ch as u32 - 'A' as u32 + 36,
+            _ => return None,
+        };
+        (v < base).then_some(v)
+    };
+    let word = Regex::new(r"\b\w+\b").ok()?;
+    let out = word.replace_all(&payload, |m: &regex::Captures<'_>| {
+        let w = &m[0];
+        let idx = w.chars().try_fold(0u32, |acc, ch| Some(acc.checked_mul(base)? + digit(ch)?));
+        match idx.and_then(|i| words.get(i as usize)) {
+            Some(r) if !r.is_empty() => (*r).to_string(),
+            _ => w.to_string(),
+        }
+    });
+    Some(out.into_owned())
+}
+
+/// Hosts seen, for tests and reports.
+pub fn hosts_of(links: &[String], sites: &Sites) -> HashSet<String> {
+    links.iter().filter_map(|l| sites.outside_host(l)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hiding_declarations() {
+        for d in [
+            "display:none",
+            "DISPLAY: NONE !important",
+            "visibility:hidden",
+            "opacity:0",
+            "font-size:0px",
+            "height:0;overflow:hidden",
+            "position:absolute;left:-9999px",
+            "text-indent:-9999em",
+            "position:absolute;clip:rect(0 0 0 0)",
+        ] {
+            assert!(hide_reason(d).is_some(), "{d}");
+        }
+        for d in
+            ["display:block", "height:0", "opacity:0.5", "position:absolute;left:-20px", "font-size:12px", "clip:auto"]
+        {
+            assert!(hide_reason(d).is_none(), "{d}");
+        }
+    }
+
+    #[test]
+    fn outside_hosts() {
+        let s = Sites::new(["example.com".to_string()]);
+        assert_eq!(s.outside_host("http://spam.cc/x"), Some("spam.cc".into()));
+        assert_eq!(s.outside_host("//Spam.cc"), Some("spam.cc".into()));
+        assert_eq!(s.outside_host("https://www.example.com/a"), None);
+        assert_eq!(s.outside_host("/news/1.html"), None);
+        assert_eq!(s.outside_host("javascript:void(0)"), None);
+    }
+
+    #[test]
+    fn unpacks_packer() {
+        let packed = r#"eval(function(p,a,c,k,e,d){e=function(c){return c};return p}('0.1(\'<2 3=\"4://5.6/\">7</2>\')',8,8,'document|write|a|href|http|spam|cc|x'.split('|'),0,{}))"#;
+        assert_eq!(unpack(packed).unwrap(), "document.write('<a href=\"http://spam.cc/\">x</a>')");
+    }
+
+    #[test]
+    fn percent_u_decoding() {
+        assert_eq!(percent_u("%3Ca%20href%3D%u8D4C"), "<a href=赌");
+        assert_eq!(percent_u("%E8%B5%8C"), "赌");
+    }
+}

@@ -1,0 +1,135 @@
+//! Keyword findings: the core filter over extracted text.
+
+use std::collections::BTreeMap;
+
+use lexguard::{Action, Filter, Hit};
+use lexguard_extract::{Extracted, Segment, SegmentKind};
+
+use crate::finding::{FileSpan, Finding, Kind};
+
+/// Hits kept per finding (the rest are counted in the message).
+const MAX_HITS: usize = 100;
+
+/// 1-based line number of byte `pos` of `bytes`.
+pub fn line_of(bytes: &[u8], pos: usize) -> usize {
+    memchr::memchr_iter(b'\n', &bytes[..pos.min(bytes.len())]).count() + 1
+}
+
+/// Up to `n` characters of context on each side of `range` in `text`, on one line; returns the
+/// snippet and the highlighted range inside it.
+pub fn snippet(text: &str, range: std::ops::Range<usize>, n: usize) -> (String, [usize; 2]) {
+    let mut s = range.start.min(text.len());
+    let mut e = range.end.clamp(s, text.len());
+    while !text.is_char_boundary(s) {
+        s -= 1;
+    }
+    while !text.is_char_boundary(e) {
+        e += 1;
+    }
+    let before: String = text[..s].chars().rev().take(n).collect::<Vec<_>>().into_iter().rev().collect();
+    let after: String = text[e..].chars().take(n).collect();
+    let clean = |t: &str| t.replace(['\n', '\r', '\t'], " ");
+    let (b, m, a) = (clean(&before), clean(&text[s..e]), clean(&after));
+    let hl = [b.len(), b.len() + m.len()];
+    (format!("{b}{m}{a}"), hl)
+}
+
+/// Severity of a hit in a segment: block 4, review 2; one more in the title or meta
+/// keywords/description (stuffing), one less in code, scripts, URLs and styles.
+fn severity(hit: &Hit, kind: &SegmentKind) -> u8 {
+    let base: i32 = match hit.action {
+        Action::Block => 4,
+        Action::Review => 2,
+    };
+    let adj = match kind {
+        SegmentKind::Title => 1,
+        SegmentKind::Attr { name } if name == "keywords" || name == "description" => 1,
+        SegmentKind::Code | SegmentKind::Script | SegmentKind::Url | SegmentKind::Style => -1,
+        _ => 0,
+    };
+    (base + adj).clamp(1, 5) as u8
+}
+
+/// Checks the segments of a document: one finding per category, at its first hit.
+pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8]) -> Vec<Finding> {
+    struct Group {
+        finding: Finding,
+        count: usize,
+    }
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for seg in &doc.segments {
+        if seg.kind == SegmentKind::Style {
+            continue;
+        }
+        let report = filter.check_field(&seg.kind.name(), &seg.text);
+        for mut hit in report.hits {
+            let sev = severity(&hit, &seg.kind);
+            let text_range = hit.span.bytes[0]..hit.span.bytes[1];
+            let orig = seg.orig_range(text_range.clone());
+            hit.flags |= seg.flags_in(text_range.clone());
+            hit.span.bytes = [orig.start, orig.end];
+            let cat = hit.category.clone();
+            let g = groups.entry(cat.clone()).or_insert_with(|| {
+                order.push(cat.clone());
+                Group { finding: first_finding(&cat, seg, text_range.clone(), orig.clone(), file), count: 0 }
+            });
+            g.count += 1;
+            g.finding.severity = g.finding.severity.max(sev);
+            if g.finding.hits.len() < MAX_HITS {
+                g.finding.hits.push(hit);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|c| groups.remove(&c))
+        .map(|mut g| {
+            let terms: Vec<&str> = {
+                let mut t: Vec<&str> = g.finding.hits.iter().map(|h| h.term.as_str()).collect();
+                t.dedup();
+                t.truncate(8);
+                t
+            };
+            g.finding.message = Some(format!("{} hit(s): {}", g.count, terms.join(", ")));
+            g.finding
+        })
+        .collect()
+}
+
+fn first_finding(
+    cat: &str,
+    seg: &Segment,
+    text_range: std::ops::Range<usize>,
+    orig: std::ops::Range<usize>,
+    file: &[u8],
+) -> Finding {
+    let (snip, hl) = snippet(&seg.text, text_range, 30);
+    let mut f = Finding::new(Kind::Keyword, format!("keyword:{cat}"), 1);
+    f.category = Some(cat.to_string());
+    f.line = Some(line_of(file, orig.start));
+    f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
+    f.snippet = Some(snip);
+    f.highlight = Some(hl);
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_one_line_with_highlight() {
+        let text = "第一行\n网上赌博害人\n";
+        let at = text.find("赌博").unwrap();
+        let (s, hl) = snippet(text, at..at + 6, 3);
+        assert_eq!(s, " 网上赌博害人 ");
+        assert_eq!(&s[hl[0]..hl[1]], "赌博");
+    }
+
+    #[test]
+    fn lines_count_from_one() {
+        assert_eq!(line_of(b"a\nb\nc", 4), 3);
+        assert_eq!(line_of(b"abc", 0), 1);
+    }
+}

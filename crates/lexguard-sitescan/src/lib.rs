@@ -1,0 +1,44 @@
+//! lexguard-sitescan: the weekly check of website directories.
+//!
+//! Four kinds of finding, from one read of each file:
+//! - **keyword**: the core filter over text extracted from HTML, templates (PHP/ASP/JSP),
+//!   scripts, JSON, XML, text and Markdown (`lexguard-extract` decodes GBK, Big5, UTF-16,
+//!   entities and escapes, and maps every hit back to its original bytes);
+//! - **darklink** (暗链): hidden elements holding links to outside hosts, tiny or racing
+//!   marquees, hidden frames, script-written hidden links (through `unescape`, `atob`,
+//!   `String.fromCharCode` and packed code too), and cloaking;
+//! - **webshell**: rules in `rules/webshell.toml` with stable ids, a high-confidence tier
+//!   (request input into eval/exec and the like) and a review tier (capability mixes,
+//!   high-entropy tokens);
+//! - **tamper**: files added, modified (with a unified diff) or deleted since a baseline.
+//!
+//! Scanned files are opened read-only and never written; evidence copies go elsewhere. Every
+//! problem with a file is reported as an `error` finding and the scan goes on.
+//!
+//! ```no_run
+//! use lexguard_sitescan::{Progress, ScanOptions, Scanner};
+//!
+//! let scanner = Scanner::new(lexguard::Filter::new(), ScanOptions::new(["/var/www"]))?;
+//! let summary = scanner.run(&Progress::default(), |f| {
+//!     println!("{}", serde_json::to_string(f).unwrap());
+//!     Ok(())
+//! })?;
+//! println!("{} findings", summary.findings);
+//! # Ok::<(), lexguard_sitescan::ScanError>(())
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod darklink;
+pub mod evidence;
+mod finding;
+pub mod keyword;
+pub mod report;
+mod scan;
+pub mod tamper;
+pub mod walk;
+pub mod webshell;
+
+pub use finding::{Change, FileSpan, Finding, Kind, Summary};
+pub use scan::{Progress, SCANNER, ScanError, ScanOptions, Scanner, inside_roots, lexicon_fingerprint, now_rfc3339};
+pub use walk::WalkOptions;

@@ -1,0 +1,810 @@
+//! Webshell findings: rules from `rules/webshell.toml` (stable ids), a light taint pass for
+//! PHP (variables assigned from request input), and built-in checks.
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use crate::finding::{FileSpan, Finding, Kind};
+use crate::keyword::line_of;
+
+/// The shipped rules.
+pub const SHIPPED_RULES: &str = include_str!("../rules/webshell.toml");
+
+/// The language a file is checked as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// PHP.
+    Php,
+    /// Classic ASP (VBScript/JScript).
+    Asp,
+    /// ASP.NET.
+    Aspx,
+    /// JSP.
+    Jsp,
+    /// An image (by magic bytes).
+    Image,
+    /// An Apache `.htaccess` file.
+    Htaccess,
+}
+
+impl Lang {
+    /// The language of a file, by name (and for images by magic bytes).
+    pub fn of(name: &str, content: &[u8]) -> Option<Lang> {
+        if is_image(content) {
+            return Some(Lang::Image);
+        }
+        if name.eq_ignore_ascii_case(".htaccess") || name.eq_ignore_ascii_case(".user.ini") {
+            return Some(Lang::Htaccess);
+        }
+        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+        Some(match ext.as_str() {
+            "php" | "php3" | "php4" | "php5" | "php7" | "php8" | "phtml" | "pht" | "phps" | "inc" | "module" => {
+                Lang::Php
+            }
+            "asp" | "asa" | "cer" | "cdx" => Lang::Asp,
+            "aspx" | "ashx" | "asmx" | "ascx" | "asax" | "svc" => Lang::Aspx,
+            "jsp" | "jspx" | "jspf" => Lang::Jsp,
+            _ => return None,
+        })
+    }
+}
+
+/// Whether the magic bytes say image.
+pub fn is_image(b: &[u8]) -> bool {
+    b.starts_with(b"\x89PNG\r\n\x1a\n")
+        || b.starts_with(b"GIF87a")
+        || b.starts_with(b"GIF89a")
+        || b.starts_with(b"\xFF\xD8\xFF")
+        || (b.starts_with(b"BM") && b.len() > 14 && b[6..10] == [0, 0, 0, 0])
+        || (b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WEBP"))
+        || b.starts_with(b"\x00\x00\x01\x00")
+}
+
+#[derive(Debug, Deserialize)]
+struct RuleFile {
+    sources: std::collections::BTreeMap<String, String>,
+    rule: Vec<RuleSpec>,
+    #[serde(default)]
+    group: Vec<GroupSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RuleSpec {
+    id: String,
+    tier: String,
+    class: String,
+    severity: u8,
+    langs: Vec<Lang>,
+    #[serde(default)]
+    needles: Vec<String>,
+    pattern: Option<String>,
+    args: Option<String>,
+    unless: Option<String>,
+    #[serde(default)]
+    all: Vec<String>,
+    check: Option<String>,
+    message: String,
+    #[serde(default)]
+    message_zh: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GroupSpec {
+    id: String,
+    pattern: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Args {
+    None,
+    Request,
+    Callback,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Builtin {
+    PregE,
+    AssembledCall,
+    ImagePhp,
+    Capabilities,
+    Entropy,
+}
+
+#[derive(Debug)]
+struct Rule {
+    id: String,
+    high: bool,
+    class: String,
+    severity: u8,
+    langs: Vec<Lang>,
+    needles: Vec<usize>,
+    /// Per language (the pattern with that language's `{SRC}`).
+    pattern: Vec<(Lang, Regex)>,
+    args: Args,
+    unless: Option<Regex>,
+    all: Vec<Regex>,
+    check: Option<Builtin>,
+    message: String,
+    message_zh: Option<String>,
+}
+
+/// Compiled webshell rules.
+#[derive(Debug)]
+pub struct Rules {
+    rules: Vec<Rule>,
+    needles: AhoCorasick,
+    sources: Vec<(Lang, Regex)>,
+    groups: Vec<(String, Regex)>,
+    assign: Regex,
+    direct: Regex,
+    foreach: Regex,
+    var: Regex,
+    assembled: Regex,
+    preg: Regex,
+}
+
+/// A problem in a rule file.
+#[derive(Debug)]
+pub struct RuleError(pub String);
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+const DANGEROUS_CALLBACKS: &[&str] = &[
+    "assert",
+    "system",
+    "exec",
+    "shell_exec",
+    "passthru",
+    "popen",
+    "proc_open",
+    "create_function",
+    "eval",
+    "pcntl_exec",
+];
+
+impl Rules {
+    /// The shipped rules.
+    pub fn shipped() -> Rules {
+        Rules::parse(SHIPPED_RULES).expect("the shipped webshell rules compile (tested)")
+    }
+
+    /// Rules from TOML text.
+    pub fn parse(text: &str) -> Result<Rules, RuleError> {
+        let file: RuleFile = toml::from_str(text).map_err(|e| RuleError(format!("webshell rules: {e}")))?;
+        // Word boundaries are ASCII (code is ASCII; Unicode boundaries would keep the fast
+        // automata off non-ASCII input).
+        let re = |id: &str, p: &str| {
+            Regex::new(&p.replace(r"\b", r"(?-u:\b)")).map_err(|e| RuleError(format!("webshell rule {id}: {e}")))
+        };
+        let mut sources = Vec::new();
+        for (name, p) in &file.sources {
+            let lang: Lang = serde::Deserialize::deserialize(toml::Value::String(name.clone()))
+                .map_err(|_| RuleError(format!("webshell rules: unknown source language {name:?}")))?;
+            sources.push((lang, re(name, p)?));
+        }
+        let src_of = |lang: Lang| file.sources.get(lang_key(lang)).cloned().unwrap_or_else(|| "(?:$^)".into());
+        let mut needle_list: Vec<String> = Vec::new();
+        let mut rules = Vec::new();
+        let mut seen = HashSet::new();
+        for spec in file.rule {
+            if !seen.insert(spec.id.clone()) {
+                return Err(RuleError(format!("webshell rules: duplicate id {}", spec.id)));
+            }
+            let mut pattern = Vec::new();
+            if let Some(p) = &spec.pattern {
+                for &lang in &spec.langs {
+                    pattern.push((lang, re(&spec.id, &p.replace("{SRC}", &src_of(lang)))?));
+                }
+            }
+            let needles = spec
+                .needles
+                .iter()
+                .map(|n| {
+                    let n = n.to_ascii_lowercase();
+                    match needle_list.iter().position(|x| *x == n) {
+                        Some(i) => i,
+                        None => {
+                            needle_list.push(n);
+                            needle_list.len() - 1
+                        }
+                    }
+                })
+                .collect();
+            let check = match spec.check.as_deref() {
+                None => None,
+                Some("preg-e") => Some(Builtin::PregE),
+                Some("assembled-call") => Some(Builtin::AssembledCall),
+                Some("image-php") => Some(Builtin::ImagePhp),
+                Some("capabilities") => Some(Builtin::Capabilities),
+                Some("entropy") => Some(Builtin::Entropy),
+                Some(c) => return Err(RuleError(format!("webshell rule {}: unknown check {c:?}", spec.id))),
+            };
+            if spec.pattern.is_none() && check.is_none() && spec.all.is_empty() {
+                return Err(RuleError(format!("webshell rule {}: needs pattern, all or check", spec.id)));
+            }
+            rules.push(Rule {
+                high: match spec.tier.as_str() {
+                    "high" => true,
+                    "review" => false,
+                    t => return Err(RuleError(format!("webshell rule {}: unknown tier {t:?}", spec.id))),
+                },
+                class: spec.class,
+                severity: spec.severity.clamp(1, 5),
+                langs: spec.langs,
+                needles,
+                pattern,
+                args: match spec.args.as_deref() {
+                    None => Args::None,
+                    Some("request") => Args::Request,
+                    Some("callback") => Args::Callback,
+                    Some(a) => return Err(RuleError(format!("webshell rule {}: unknown args {a:?}", spec.id))),
+                },
+                unless: spec.unless.as_deref().map(|u| re(&spec.id, u)).transpose()?,
+                all: spec.all.iter().map(|a| re(&spec.id, a)).collect::<Result<_, _>>()?,
+                check,
+                message: spec.message,
+                message_zh: spec.message_zh,
+                id: spec.id,
+            });
+        }
+        let needles = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&needle_list)
+            .map_err(|e| RuleError(format!("webshell needles: {e}")))?;
+        let groups = file.group.iter().map(|g| Ok((g.id.clone(), re(&g.id, &g.pattern)?))).collect::<Result<_, _>>()?;
+        let php_src = src_of(Lang::Php);
+        Ok(Rules {
+            rules,
+            needles,
+            sources,
+            groups,
+            assign: re("assign", r"\$[A-Za-z_]\w*\s*(?:\[[^\]\n]*\]\s*)?\.?=")?,
+            direct: re(
+                "direct",
+                &format!(
+                    r"(?i)^@?\s*(?:\(\s*string\s*\)\s*)?(?:(?:trim|stripslashes|urldecode|rawurldecode|base64_decode|str_rot13|strrev|hex2bin|gzinflate|gzuncompress|wp_unslash|html_entity_decode)\s*\(\s*)*(?:{php_src})\s*(?:\[[^\]]*\]\s*)*\)*\s*$"
+                ),
+            )?,
+            foreach: re(
+                "foreach",
+                &format!(r"(?i)\bforeach\s*\(\s*(?:{php_src})[^)]*?\bas\s+(\$\w+)(?:\s*=>\s*(\$\w+))?"),
+            )?,
+            var: re("var", r"\$[A-Za-z_]\w*")?,
+            assembled: re(
+                "assembled",
+                r#"(?i)(\$[A-Za-z_]\w*)\s*=\s*(?:(?:['"][\w\\]+['"]\s*\.\s*)+['"][\w\\]+['"]|(?:str_rot13|base64_decode|strrev|hex2bin|gzinflate|urldecode|chr)\s*\(|"(?:\\x[0-9a-f]{2}|\\[0-7]{3}){2,}[^"]*")"#,
+            )?,
+            preg: re("preg", r#"(?i)\b(?:preg_replace|preg_filter|mb_ereg_replace)\s*\(\s*(['"])"#)?,
+        })
+    }
+
+    /// The rule ids, with tier and message (for SARIF).
+    pub fn describe(&self) -> Vec<(String, bool, String)> {
+        self.rules.iter().map(|r| (format!("webshell:{}", r.id), r.high, r.message.clone())).collect()
+    }
+
+    /// Chinese descriptions of the rules that have one: id, text.
+    pub fn describe_zh(&self) -> Vec<(String, String)> {
+        self.rules.iter().filter_map(|r| Some((format!("webshell:{}", r.id), r.message_zh.clone()?))).collect()
+    }
+
+    fn source(&self, lang: Lang) -> Option<&Regex> {
+        let key = match lang {
+            Lang::Image | Lang::Htaccess => Lang::Php,
+            l => l,
+        };
+        self.sources.iter().find(|(l, _)| *l == key).map(|(_, r)| r)
+    }
+
+    /// Checks one file's content as `lang`.
+    pub fn check(&self, lang: Lang, content: &[u8]) -> Vec<Finding> {
+        let mut present = vec![false; self.needles.patterns_len()];
+        let mut any = false;
+        // Overlapping: one needle may hide inside another (`exec` in `execute`).
+        for m in self.needles.find_overlapping_iter(content) {
+            present[m.pattern().as_usize()] = true;
+            any = true;
+        }
+        let wanted =
+            |r: &Rule| r.langs.contains(&lang) && (r.needles.is_empty() || r.needles.iter().any(|&n| present[n]));
+        if !any && !self.rules.iter().any(|r| r.needles.is_empty() && r.langs.contains(&lang)) {
+            return Vec::new();
+        }
+        // Block comments out (same length, so offsets hold).
+        let code: std::borrow::Cow<'_, [u8]> = if lang == Lang::Php && memchr::memmem::find(content, b"/*").is_some() {
+            let mut c = content.to_vec();
+            let mut pos = 0;
+            while let Some(p) = memchr::memmem::find(&content[pos..], b"/*") {
+                let s = pos + p;
+                let e = memchr::memmem::find(&content[s + 2..], b"*/").map_or(content.len(), |q| s + 2 + q + 2);
+                c[s..e].fill(b' ');
+                pos = e;
+            }
+            c.into()
+        } else {
+            content.into()
+        };
+        let code = &code[..];
+        let src = self.source(lang);
+        let has_src = src.is_some_and(|s| s.is_match(code));
+        let (tainted, direct) = if lang == Lang::Php && has_src { self.taint(code) } else { Default::default() };
+        let ctx = Ctx { code, lang, src, has_src, tainted: &tainted, direct: &direct };
+        let mut out: Vec<Finding> = Vec::new();
+        let mut high_checks: HashSet<Builtin> = HashSet::new();
+        for rule in self.rules.iter().filter(|r| wanted(r)) {
+            let hit = match rule.check {
+                Some(b) => {
+                    if !rule.high && high_checks.contains(&b) {
+                        continue;
+                    }
+                    self.builtin(b, rule, &ctx)
+                }
+                None => self.pattern_rule(rule, &ctx),
+            };
+            if let Some((start, end, detail)) = hit {
+                if let Some(b) = rule.check {
+                    if rule.high {
+                        high_checks.insert(b);
+                    }
+                }
+                out.push(finding(rule, code, start, end, detail));
+            }
+        }
+        out
+    }
+
+    fn pattern_rule(&self, rule: &Rule, ctx: &Ctx<'_>) -> Option<(usize, usize, Option<String>)> {
+        if !rule.all.is_empty() {
+            if !rule.all.iter().all(|r| r.is_match(ctx.code)) {
+                return None;
+            }
+            if rule.pattern.is_empty() {
+                let m = rule.all[0].find(ctx.code)?;
+                return Some((m.start(), m.end(), None));
+            }
+        }
+        if rule.args != Args::None && !ctx.has_src {
+            return None;
+        }
+        let re = &rule.pattern.iter().find(|(l, _)| *l == ctx.lang)?.1;
+        for m in re.find_iter(ctx.code) {
+            if is_method_or_definition(ctx.code, m.start()) {
+                continue;
+            }
+            match rule.args {
+                Args::None => return Some((m.start(), m.end(), None)),
+                Args::Request | Args::Callback => {
+                    let open = m.end() - 1;
+                    if ctx.code.get(open) != Some(&b'(') {
+                        continue;
+                    }
+                    let args = call_args(ctx.code, open);
+                    if rule.unless.as_ref().is_some_and(|u| u.is_match(args)) {
+                        continue;
+                    }
+                    let ok = if rule.args == Args::Request {
+                        self.carries_request(args, ctx)
+                    } else {
+                        self.callback_request(m.as_bytes(), args, ctx)
+                    };
+                    if ok {
+                        return Some((m.start(), open + 1 + args.len() + 1, None));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether `args` holds request input, directly or through a tainted variable.
+    fn carries_request(&self, args: &[u8], ctx: &Ctx<'_>) -> bool {
+        ctx.src.is_some_and(|s| s.is_match(args))
+            || self.var.find_iter(args).any(|v| ctx.tainted.contains(v.as_bytes()))
+    }
+
+    /// The callback argument of `func` is request input itself (not a lookup keyed by it),
+    /// or a dangerous function named literally with request input among the other arguments.
+    fn callback_request(&self, func: &[u8], args: &[u8], ctx: &Ctx<'_>) -> bool {
+        let func: Vec<u8> =
+            func.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').map(u8::to_ascii_lowercase).collect();
+        let pos = match func.as_slice() {
+            b"array_filter"
+            | b"array_walk"
+            | b"array_walk_recursive"
+            | b"usort"
+            | b"uasort"
+            | b"uksort"
+            | b"array_reduce"
+            | b"iterator_apply" => 1,
+            b"array_udiff" | b"array_intersect_ukey" => usize::MAX,
+            _ => 0,
+        };
+        let parts = split_args(args);
+        let Some(cb) = (if pos == usize::MAX { parts.last() } else { parts.get(pos) }) else { return false };
+        if self.is_request_value(cb, ctx) {
+            return true;
+        }
+        let name: Vec<u8> = cb.iter().filter(|&&b| b != b'"' && b != b'\'').map(u8::to_ascii_lowercase).collect();
+        DANGEROUS_CALLBACKS.iter().any(|d| d.as_bytes() == name.as_slice())
+            && parts.iter().enumerate().any(|(i, a)| i != pos && self.carries_request(a, ctx))
+    }
+
+    /// Whether an expression is request input itself: `$_GET['f']`, or a variable assigned
+    /// directly from it (optionally indexed).
+    fn is_request_value(&self, expr: &[u8], ctx: &Ctx<'_>) -> bool {
+        let e = expr.trim_ascii().trim_ascii_start();
+        let e = e.strip_prefix(b"@").unwrap_or(e).trim_ascii_start();
+        if let Some(m) = ctx.src.and_then(|s| s.find(e)) {
+            if m.start() == 0 {
+                return true;
+            }
+        }
+        if let Some(v) = self.var.find(e).filter(|v| v.start() == 0) {
+            let rest = e[v.end()..].trim_ascii();
+            return ctx.direct.contains(v.as_bytes()) && (rest.is_empty() || rest.starts_with(b"["));
+        }
+        false
+    }
+
+    /// Variables assigned from request input (two hops), minus sanitized ones.
+    fn taint(&self, code: &[u8]) -> (HashSet<Vec<u8>>, HashSet<Vec<u8>>) {
+        let src = self.source(Lang::Php).expect("php source");
+        let sanitizer = |rhs: &[u8]| {
+            let l = rhs.to_ascii_lowercase();
+            [
+                &b"escapeshellarg"[..],
+                b"escapeshellcmd",
+                b"intval",
+                b"(int)",
+                b"htmlspecialchars",
+                b"is_numeric",
+                b"isset",
+                b"empty(",
+            ]
+            .iter()
+            .any(|s| memchr::memmem::find(&l, s).is_some())
+        };
+        let mut tainted: HashSet<Vec<u8>> = HashSet::new();
+        for c in self.foreach.captures_iter(code) {
+            for g in [c.get(1), c.get(2)].into_iter().flatten() {
+                tainted.insert(g.as_bytes().to_vec());
+            }
+        }
+        // Assignments: `$x = …;` (not `==`, not `=>`), right-hand side to `;` or the line end.
+        let assigns: Vec<(&[u8], &[u8])> = self
+            .assign
+            .find_iter(code)
+            .filter(|m| !matches!(code.get(m.end()), Some(b'=' | b'>')))
+            .map(|m| {
+                let lhs_end = code[m.start() + 1..m.end()]
+                    .iter()
+                    .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+                    .map_or(m.end(), |p| m.start() + 1 + p);
+                let limit = code.len().min(m.end() + 400);
+                let rhs_end = memchr::memchr2(b';', b'\n', &code[m.end()..limit]).map_or(limit, |p| m.end() + p);
+                (&code[m.start()..lhs_end], &code[m.end()..rhs_end])
+            })
+            .collect();
+        for _ in 0..2 {
+            for &(lhs, rhs) in &assigns {
+                if tainted.contains(lhs) || sanitizer(rhs) {
+                    continue;
+                }
+                if src.is_match(rhs) || self.var.find_iter(rhs).any(|v| tainted.contains(v.as_bytes())) {
+                    tainted.insert(lhs.to_vec());
+                }
+            }
+        }
+        // Superglobals themselves are not variables to track.
+        tainted.retain(|v| !v.starts_with(b"$_"));
+        let mut direct = HashSet::new();
+        for &(lhs, rhs) in &assigns {
+            if !lhs.starts_with(b"$_") && self.direct.is_match(rhs.trim_ascii()) {
+                direct.insert(lhs.to_vec());
+            }
+        }
+        (tainted, direct)
+    }
+
+    fn builtin(&self, b: Builtin, rule: &Rule, ctx: &Ctx<'_>) -> Option<(usize, usize, Option<String>)> {
+        let code = ctx.code;
+        match b {
+            Builtin::PregE => {
+                for c in self.preg.captures_iter(code) {
+                    let q = c.get(1).expect("group");
+                    let body_start = q.end();
+                    let close = memchr::memchr(code[q.start()], &code[body_start..])? + body_start;
+                    let pat = &code[body_start..close];
+                    let Some(&delim) = pat.first() else { continue };
+                    let end_delim = match delim {
+                        b'(' => b')',
+                        b'{' => b'}',
+                        b'[' => b']',
+                        b'<' => b'>',
+                        d => d,
+                    };
+                    let Some(last) = pat.iter().rposition(|&x| x == end_delim).filter(|&p| p > 0) else { continue };
+                    let mods = &pat[last + 1..];
+                    if !mods.contains(&b'e') || !mods.iter().all(u8::is_ascii_alphabetic) {
+                        continue;
+                    }
+                    let m = c.get(0).expect("match");
+                    let open = memchr::memchr(b'(', &code[m.start()..]).map(|p| m.start() + p)?;
+                    let args = call_args(code, open);
+                    if !rule.high || self.carries_request(args, ctx) {
+                        return Some((m.start(), open + args.len() + 2, None));
+                    }
+                }
+                None
+            }
+            Builtin::AssembledCall => {
+                let mut names: HashSet<Vec<u8>> = self.assembled.captures_iter(code).map(|c| c[1].to_vec()).collect();
+                names.extend(ctx.direct.iter().cloned());
+                if names.is_empty() {
+                    return None;
+                }
+                for m in self.var.find_iter(code) {
+                    if !names.contains(m.as_bytes()) {
+                        continue;
+                    }
+                    let mut p = m.end();
+                    while p < code.len() && code[p].is_ascii_whitespace() {
+                        p += 1;
+                    }
+                    // `%1$s (…)` in a format string is not a call.
+                    let before = m.start().checked_sub(1).map(|i| code[i]);
+                    if code.get(p) != Some(&b'(')
+                        || is_method_or_definition(code, m.start())
+                        || before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'%' || b == b'\\' || b == b'{')
+                    {
+                        continue;
+                    }
+                    let args = call_args(code, p);
+                    if self.carries_request(args, ctx) {
+                        return Some((m.start(), p + args.len() + 2, None));
+                    }
+                }
+                None
+            }
+            Builtin::ImagePhp => {
+                let at = memchr::memmem::find(code, b"<?php").or_else(|| memchr::memmem::find(code, b"<?="))?;
+                let window = &code[at..code.len().min(at + 4096)];
+                let lower = window.to_ascii_lowercase();
+                let codey = [
+                    &b"eval"[..],
+                    b"assert",
+                    b"system",
+                    b"exec",
+                    b"passthru",
+                    b"$_",
+                    b"base64_decode",
+                    b"include",
+                    b"echo",
+                    b"fopen",
+                    b"file_put_contents",
+                ];
+                codey.iter().any(|k| memchr::memmem::find(&lower, k).is_some()).then(|| {
+                    let end = memchr::memmem::find(window, b"?>").map_or(window.len().min(200), |e| e + 2);
+                    (at, at + end, None)
+                })
+            }
+            Builtin::Capabilities => {
+                if !ctx.has_src {
+                    return None;
+                }
+                let mut hit: Vec<&str> = Vec::new();
+                let mut first = usize::MAX;
+                for (id, re) in &self.groups {
+                    if let Some(m) = re.find_iter(code).find(|m| !is_method_or_definition(code, m.start())) {
+                        hit.push(id);
+                        first = first.min(m.start());
+                    }
+                }
+                (hit.len() >= 3).then(|| (first, first, Some(format!("capability groups: {}", hit.join(", ")))))
+            }
+            Builtin::Entropy => {
+                for (start, end) in long_tokens(code, 400) {
+                    let before = &code[start.saturating_sub(48)..start];
+                    if memchr::memmem::find(before, b"base64,").is_some() {
+                        continue; // a data: URI (an icon, say)
+                    }
+                    let e = entropy(&code[start..end]);
+                    if e >= 5.2 {
+                        return Some((
+                            start,
+                            end,
+                            Some(format!("token of {} bytes, entropy {e:.2} bits/byte", end - start)),
+                        ));
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+struct Ctx<'a> {
+    code: &'a [u8],
+    lang: Lang,
+    src: Option<&'a Regex>,
+    has_src: bool,
+    tainted: &'a HashSet<Vec<u8>>,
+    direct: &'a HashSet<Vec<u8>>,
+}
+
+fn lang_key(l: Lang) -> &'static str {
+    match l {
+        Lang::Php | Lang::Image | Lang::Htaccess => "php",
+        Lang::Asp => "asp",
+        Lang::Aspx => "aspx",
+        Lang::Jsp => "jsp",
+    }
+}
+
+/// `->name(`, `::name(` and `function name(` are not calls of the built-in.
+fn is_method_or_definition(code: &[u8], at: usize) -> bool {
+    let before = code[..at].trim_ascii_end();
+    before.ends_with(b"->")
+        || before.ends_with(b"::")
+        || before.ends_with(b"?->")
+        || (before.len() >= 8 && before[before.len() - 8..].eq_ignore_ascii_case(b"function"))
+        || before.ends_with(b"$")
+}
+
+/// The arguments of the call whose `(` is at `open`, up to the matching `)` (bounded).
+fn call_args(code: &[u8], open: usize) -> &[u8] {
+    let mut depth = 0usize;
+    let limit = code.len().min(open + 800);
+    let mut quote: Option<u8> = None;
+    let mut i = open;
+    while i < limit {
+        let b = code[i];
+        match quote {
+            Some(_) if b == b'\\' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' => quote = Some(b),
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return &code[open + 1..i];
+                    }
+                }
+                b';' => return &code[open + 1..i],
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    &code[(open + 1).min(limit)..limit]
+}
+
+/// The top-level arguments of a call, trimmed.
+fn split_args(args: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut rest = args;
+    loop {
+        match top_level_comma(rest) {
+            Some(i) => {
+                out.push(rest[..i].trim_ascii());
+                rest = &rest[i + 1..];
+            }
+            None => {
+                if !rest.trim_ascii().is_empty() || !out.is_empty() {
+                    out.push(rest.trim_ascii());
+                }
+                return out;
+            }
+        }
+    }
+}
+
+fn top_level_comma(args: &[u8]) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    for (i, &b) in args.iter().enumerate() {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' => quote = Some(b),
+                b'(' | b'[' => depth += 1,
+                b')' | b']' => depth -= 1,
+                b',' if depth == 0 => return Some(i),
+                _ => {}
+            },
+        }
+    }
+    None
+}
+
+/// Runs of base64-alphabet bytes at least `min` long: `(start, end)`.
+fn long_tokens(code: &[u8], min: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let is_tok = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=';
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < code.len() {
+            if !is_tok(code[i]) {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while i < code.len() && is_tok(code[i]) {
+                i += 1;
+            }
+            if i - s >= min {
+                return Some((s, i));
+            }
+        }
+        None
+    })
+}
+
+/// Shannon entropy in bits per byte.
+pub fn entropy(b: &[u8]) -> f64 {
+    let mut counts = [0u32; 256];
+    for &x in b {
+        counts[x as usize] += 1;
+    }
+    let n = b.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn finding(rule: &Rule, code: &[u8], start: usize, end: usize, detail: Option<String>) -> Finding {
+    let mut f = Finding::new(Kind::Webshell, format!("webshell:{}", rule.id), rule.severity);
+    f.category = Some(rule.class.clone());
+    f.line = Some(line_of(code, start));
+    f.span = Some(FileSpan { bytes: [start, end.max(start)] });
+    let shown_end = end.max(start).min(start + 200).min(code.len());
+    let snip = String::from_utf8_lossy(&code[start.min(code.len())..shown_end]).replace(['\n', '\r', '\t'], " ");
+    f.highlight = Some([0, snip.len()]);
+    f.snippet = Some(snip);
+    f.message = Some(match detail {
+        Some(d) => format!("{} ({d})", rule.message),
+        None => rule.message.clone(),
+    });
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_rules_compile_with_unique_ids() {
+        let r = Rules::shipped();
+        assert!(r.describe().len() >= 20);
+    }
+
+    #[test]
+    fn entropy_of_base64_is_high() {
+        let b64: String = (0..600u32)
+            .map(|i| {
+                let a = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+                a[(i.wrapping_mul(2654435761) >> 7) as usize % 64] as char
+            })
+            .collect();
+        assert!(entropy(b64.as_bytes()) > 5.2);
+        assert!(entropy(&b"a".repeat(500)) < 1.0);
+    }
+}

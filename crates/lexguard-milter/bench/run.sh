@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Throughput and latency of lexguard-milter behind Postfix on loopback, against Postfix
+# alone in the same run: one SMTP connection sends COUNT small Chinese messages (clean, so
+# they are delivered) through a private Postfix instance, alternately without a milter, with
+# the milter on TCP (inet:127.0.0.1) and with the milter on a unix socket, ROUNDS times each;
+# the median rate of each mode is reported with its per-message latency, and the machine's
+# load average before and after.
+#
+# usage: crates/lexguard-milter/bench/run.sh [COUNT] [ROUNDS]     (defaults 2000, 3)
+# Builds the release binary (CARGO_TARGET_DIR respected). Needs python3; installs postfix
+# and swaks like the e2e test. Loopback only; cleans up after itself.
+set -euo pipefail
+script=$(realpath "$0")
+here=$(dirname "$script")
+cd "$here/../../.."
+count=${1:-2000}
+rounds=${2:-3}
+
+source tests/e2e/milter/postfix-env.sh
+pf_install
+command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
+
+target=${CARGO_TARGET_DIR:-target}
+cargo build --quiet --release -p lexguard-milter --bin lexguard-milter
+bin=$(realpath "$target/release/lexguard-milter")
+
+work=$(mktemp -d /tmp/lexguard-milter-bench.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  set +e
+  for p in "${pids[@]}"; do
+    kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
+  done
+  pf_stop "$work/pf"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 124' TERM INT
+
+smtp=$(pf_free_port 2600)
+mport=$(pf_free_port 8990)
+sock="$work/milter.sock"
+
+declare -A mpid
+start_milter() { # NAME LISTEN
+  "$bin" --listen "$2" ${LEXGUARD_MILTER_BENCH_ARGS:-} >"$work/$1.log" 2>&1 &
+  pids+=($!)
+  mpid[$1]=$!
+  for _ in $(seq 1 300); do
+    grep -q "lexguard-milter listening" "$work/$1.log" && return 0
+    sleep 0.1
+  done
+  echo "milter $1 did not start" >&2
+  cat "$work/$1.log" >&2
+  exit 1
+}
+start_milter tcp "inet:127.0.0.1:$mport"
+start_milter unix "unix:$sock"
+chmod 666 "$sock"
+
+pf_setup "$work/pf" "$smtp" ""
+pf_start "$work/pf" "$smtp"
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "# $(nproc) cores; load average before: $(load)"
+echo "# $count messages per run over one SMTP connection, $rounds rounds per mode"
+
+# CPU time (user + system, ms) a process has used.
+cpu_ms() {
+  local f
+  read -r -a f <"/proc/$1/stat"
+  echo $(((f[13] + f[14]) * 1000 / $(getconf CLK_TCK)))
+}
+declare -A results
+run_mode() { # MODE MILTER
+  pf_set "$work/pf" "smtpd_milters=$2"
+  sleep 1
+  # warm-up (connection set-up, milter caches)
+  python3 "$here/smtp_load.py" "$smtp" 50 --unique "warm-$1-$r" >/dev/null
+  local out before=0 after=0 p=${mpid[${1#milter-}]:-}
+  [[ -n "$p" ]] && before=$(cpu_ms "$p")
+  out=$(python3 "$here/smtp_load.py" "$smtp" "$count" --unique "$1-$r")
+  [[ -n "$p" ]] && after=$(cpu_ms "$p")
+  out="${out%\}}, \"milter_cpu_us_per_msg\": $(( (after - before) * 1000 / count ))}"
+  echo "$1 round $r: $out"
+  results[$1]+="$out"$'\n'
+}
+for r in $(seq 1 "$rounds"); do
+  run_mode postfix ""
+  run_mode milter-tcp "inet:127.0.0.1:$mport"
+  run_mode milter-unix "unix:$sock"
+done
+echo "# load average after: $(load)"
+
+summary=$(
+  for m in postfix milter-tcp milter-unix; do
+    printf '%s\t%s' "$m" "${results[$m]}" | python3 -c '
+import json, statistics, sys
+data = sys.stdin.read()
+mode, rest = data.split("\t", 1)
+runs = [json.loads(l) for l in rest.splitlines() if l.strip()]
+print(json.dumps({"mode": mode,
+  "rate": statistics.median(r["rate"] for r in runs),
+  "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+  "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+  "rates": [r["rate"] for r in runs],
+  "cpu_us": statistics.median(r["milter_cpu_us_per_msg"] for r in runs),
+  "failures": sum(r["failures"] for r in runs)}))'
+  done
+)
+echo "$summary" | python3 -c '
+import json, sys
+rows = {r["mode"]: r for r in (json.loads(l) for l in sys.stdin.read().splitlines() if l.strip())}
+base = rows["postfix"]
+import statistics
+print("%-12s %10s %10s %12s %10s %10s %14s %14s" % ("mode", "msg/s", "of postfix", "paired ratio", "p50 ms", "p99 ms", "added p50 ms", "milter CPU us"))
+for m in ("postfix", "milter-tcp", "milter-unix"):
+    r = rows[m]
+    # Each round runs the modes back to back: the median of the per-round ratios is less
+    # sensitive to the load drifting over the run than the ratio of the medians.
+    paired = statistics.median(a / b for a, b in zip(r["rates"], base["rates"]))
+    print("%-12s %10.1f %9.1f%% %11.1f%% %10.3f %10.3f %14.3f %14s" % (m, r["rate"], 100 * r["rate"] / base["rate"], 100 * paired,
+          r["p50_ms"], r["p99_ms"], r["p50_ms"] - base["p50_ms"], "-" if m == "postfix" else "%d" % r["cpu_us"]))
+bad = sum(r["failures"] for r in rows.values())
+if bad:
+    print("failures: %d" % bad)
+    sys.exit(1)
+'

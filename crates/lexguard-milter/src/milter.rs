@@ -461,8 +461,13 @@ async fn analyze(msg: &mut Msg) -> Result<Analysis, &'static str> {
     }
     let headers = std::mem::take(&mut msg.headers);
     let body = std::mem::take(&mut msg.body);
+    let limit = timeout(&msg.engine);
+    let started = Instant::now();
     let task = tokio::task::spawn_blocking(move || engine.analyze(&headers, &body));
-    match tokio::time::timeout(timeout(&msg.engine), task).await {
+    match tokio::time::timeout(limit, task).await {
+        // A result that arrives after the limit (the task can finish before it is first
+        // polled) is late all the same.
+        Ok(Ok(_)) if started.elapsed() > limit => Err("timeout"),
         Ok(Ok(a)) => Ok(a),
         Ok(Err(_)) => Err("panic while checking the message"),
         Err(_) => Err("timeout"),

@@ -265,14 +265,22 @@ pub struct RawAhoCorasick(aho_corasick::AhoCorasick);
 impl RawAhoCorasick {
     /// Builds the automaton.
     pub fn new(terms: &[String]) -> RawAhoCorasick {
-        let ac = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(terms)
-            .expect("aho-corasick builds");
+        RawAhoCorasick::with_kind(terms, aho_corasick::MatchKind::LeftmostLongest)
+    }
+
+    /// Builds the automaton with aho-corasick's default match semantics
+    /// (`MatchKind::Standard`: `AhoCorasick::new(terms)`), the "raw aho-corasick default"
+    /// the anchor figures were measured with.
+    pub fn standard(terms: &[String]) -> RawAhoCorasick {
+        RawAhoCorasick::with_kind(terms, aho_corasick::MatchKind::Standard)
+    }
+
+    fn with_kind(terms: &[String], kind: aho_corasick::MatchKind) -> RawAhoCorasick {
+        let ac = aho_corasick::AhoCorasick::builder().match_kind(kind).build(terms).expect("aho-corasick builds");
         RawAhoCorasick(ac)
     }
 
-    /// Non-overlapping leftmost-longest matches in `text`.
+    /// Non-overlapping matches in `text` (leftmost-longest, or standard for [`RawAhoCorasick::standard`]).
     pub fn count(&self, text: &str) -> u64 {
         self.0.find_iter(text).count() as u64
     }
@@ -303,7 +311,7 @@ impl RawDaachorse {
         RawDaachorse(pma)
     }
 
-    /// Non-overlapping leftmost-longest matches in `text`.
+    /// Non-overlapping matches in `text` (leftmost-longest, or standard for [`RawAhoCorasick::standard`]).
     pub fn count(&self, text: &str) -> u64 {
         self.0.leftmost_find_iter(text).count() as u64
     }

@@ -12,11 +12,15 @@
 //! run is timed twice: the CPU time of this thread (`/proc/thread-self/schedstat`, which leaves
 //! out time other processes held the cores: the figure the targets are judged on) and the
 //! wall-clock time; runs shorter than 200 ms are repeated within a sample, because the CPU
-//! clock advances in scheduler ticks. Medians are reported. MB is 10^6 bytes.
+//! clock advances in scheduler ticks. Medians are reported. MB is 10^6 bytes. Within a round,
+//! each case first runs once untimed, so that its timed run sees warm caches (steady state, as
+//! criterion measures it and as a long-running service sees it); `--cold` times that first run
+//! instead (caches and branch history left by the previous case).
 //!
 //! The 50k filter is built first, before the corpus texts are loaded, so the resident memory
 //! read from `/proc/self/status` around that build is what a process holding the filter needs.
-//! `--profile CASE [SECS]` runs one case in a loop, for `perf record`.
+//! `--profile CASE [SECS]` runs one case in a loop, for `perf record`; `--profile build_50k`
+//! builds the 50k filter in a loop.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -135,24 +139,30 @@ impl<'a> Case<'a> {
 
 struct Args {
     reps: usize,
+    /// Time each case's first run in a round (caches left cold by the previous case).
+    cold: bool,
+    /// `--text FILE`: measure the shipped lexicon over this file instead.
+    text: Option<String>,
     profile: Option<(String, u64)>,
 }
 
 fn args() -> Args {
-    let mut out = Args { reps: 7, profile: None };
+    let mut out = Args { reps: 7, cold: false, text: None, profile: None };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--reps" => {
                 out.reps = it.next().and_then(|v| v.parse().ok()).filter(|&n| n >= 1).expect("--reps N (N >= 1)");
             }
+            "--cold" => out.cold = true,
+            "--text" => out.text = Some(it.next().expect("--text FILE")),
             "--profile" => {
                 let case = it.next().expect("--profile CASE [SECS]");
                 let secs = it.next().and_then(|v| v.parse().ok()).unwrap_or(15);
                 out.profile = Some((case, secs));
             }
             "-h" | "--help" => {
-                println!("usage: bench-report [--reps N] [--profile CASE [SECS]]");
+                println!("usage: bench-report [--reps N] [--cold] [--profile CASE [SECS]] [--text FILE]");
                 std::process::exit(0);
             }
             // `cargo bench` passes `--bench`; ignore it and anything unknown.
@@ -191,6 +201,72 @@ fn build_probe(reps: usize) -> BuildProbe {
     BuildProbe { filter: build(), cold, warm, rss_before_kib, rss_after_kib, hwm_after_kib, rss_dropped_kib }
 }
 
+/// `--text FILE`: the shipped lexicon (`Filter::new`) over one file of any kind (Latin text,
+/// JSON, code), whole buffer, against the normalization alone and raw aho-corasick over the
+/// shipped terms, in interleaved rounds.
+fn text_report(path: &str, reps: usize) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let shipped = Filter::new();
+    let empty = filter_from_list(String::new(), NormalizeOptions::new(), EngineKind::DoubleArray);
+    let terms = shipped_terms();
+    let ac = RawAhoCorasick::new(&terms);
+    let mut cases = vec![
+        Case::new("raw_ac_shipped", "aho-corasick leftmost-longest, shipped terms, raw text", || ac.count(&text)),
+        Case::new("pipeline_0_terms", "count_into, filter without terms", || count_whole(&empty, &text)),
+        Case::new("shipped_full", "count_into, shipped lexicon, all steps", || count_whole(&shipped, &text)),
+    ];
+    for c in &mut cases {
+        c.warm_up();
+    }
+    for _ in 0..reps {
+        for c in &mut cases {
+            (c.run)();
+            c.once();
+        }
+    }
+    println!(
+        "{path}: {:.2} MB; {} shipped terms; {reps} rounds, medians, CPU time",
+        text.len() as f64 / 1e6,
+        terms.len()
+    );
+    for c in &cases {
+        println!(
+            "{:<18} {:>8.1} ms {:>8.1} MB/s  hits {:>7}  {}",
+            c.name,
+            ms(c.cpu()),
+            mb_s(text.len(), c.cpu()),
+            c.hits,
+            c.what
+        );
+    }
+}
+
+/// The terms of the repository's `wordlists/` (not allow phrases, not regexes), as written.
+fn shipped_terms() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wordlists");
+    let mut out = Vec::new();
+    for lang in std::fs::read_dir(&root).expect("wordlists/") {
+        let dir = lang.expect("wordlists/ entry").path();
+        let Ok(files) = std::fs::read_dir(&dir) else { continue };
+        for f in files {
+            let p = f.expect("wordlist entry").path();
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !name.ends_with(".txt") || name.contains("allow") || name.contains(".regex.") {
+                continue;
+            }
+            let list = std::fs::read_to_string(&p).expect("a UTF-8 wordlist");
+            for line in list.lines() {
+                let term = line.split('\t').next().unwrap_or_default().trim();
+                if !term.is_empty() && !term.starts_with('#') {
+                    out.push(term.to_lowercase());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The 1-minute load average, to judge how shared the machine was.
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -202,6 +278,22 @@ fn load_average() -> String {
 fn main() {
     let args = args();
     let load_before = load_average();
+    if let Some(path) = &args.text {
+        text_report(path, args.reps);
+        return;
+    }
+    if let Some((name, secs)) = args.profile.as_ref().filter(|(name, _)| name == "build_50k") {
+        // Builds the 50k filter in a loop, from a fresh process (for `perf record`).
+        let list = list_text(&terms(&Corpus::load_dict(), 50_000, SEED));
+        let end = Instant::now() + Duration::from_secs(*secs);
+        let mut samples = Vec::new();
+        while Instant::now() < end {
+            samples
+                .push(measure(|| filter_from_list(list.clone(), NormalizeOptions::new(), EngineKind::DoubleArray)).1);
+        }
+        println!("{name}: {} runs, median {:.1} ms (CPU time)", samples.len(), ms(median_cpu(&samples)));
+        return;
+    }
     let probe = build_probe(args.reps);
 
     let t = Instant::now();
@@ -216,6 +308,7 @@ fn main() {
     let f50 = &probe.filter;
     let empty = filter_from_list(String::new(), NormalizeOptions::new(), EngineKind::DoubleArray);
     let ac10 = RawAhoCorasick::new(&t10);
+    let ac10_std = RawAhoCorasick::standard(&t10);
     let ac50 = RawAhoCorasick::new(&t50);
     let da10 = RawDaachorse::new(&t10);
     let da50 = RawDaachorse::new(&t50);
@@ -228,6 +321,7 @@ fn main() {
     let bytes = text.len();
     let mut cases = vec![
         Case::new("raw_ac_10k", "aho-corasick leftmost-longest, raw text", || ac10.count(&text)),
+        Case::new("raw_ac_10k_std", "aho-corasick default (standard semantics), raw text", || ac10_std.count(&text)),
         Case::new("raw_ac_50k", "aho-corasick leftmost-longest, raw text", || ac50.count(&text)),
         Case::new("raw_da_10k", "daachorse charwise leftmost-longest, raw text", || da10.count(&text)),
         Case::new("raw_da_10k_norm", "daachorse over the pre-normalized text", || da10.count(&normalized)),
@@ -266,6 +360,12 @@ fn main() {
     }
     for _ in 0..args.reps {
         for c in &mut cases {
+            if !args.cold {
+                // Steady state, as criterion measures and as a service sees it: one untimed
+                // run first, so the timed one does not pay for the caches and branch history
+                // the previous case left behind.
+                (c.run)();
+            }
             c.once();
         }
     }
@@ -290,9 +390,10 @@ fn main() {
         ac10.describe()
     );
     println!(
-        "{} rounds after 1 warm-up, interleaved; medians (best = fastest round); cpu = this thread's CPU time; MB = 10^6 bytes; setup {:.1} s; \
+        "{} rounds after 1 warm-up, interleaved, {}; medians (best = fastest round); cpu = this thread's CPU time; MB = 10^6 bytes; setup {:.1} s; \
          load average {load_before} at start, {} at end; {} cores\n",
         args.reps,
+        if args.cold { "each case timed cold (--cold)" } else { "each case timed after an untimed run (steady state)" },
         setup.as_secs_f64(),
         load_average(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
@@ -346,6 +447,15 @@ fn main() {
         sanity[1],
         sanity[2],
         if sanity.iter().all(|&h| h == sanity[0]) { " (agree)" } else { " (DIFFER)" }
+    );
+
+    // The issue's anchors were measured with `AhoCorasick::new` (standard semantics): 120 MB/s.
+    let std_ac = speed("raw_ac_10k_std");
+    println!(
+        "anchor: raw aho-corasick default {std_ac:.1} MB/s here vs 120 in the issue (machine factor {:.2}); \
+         full_10k / raw_ac_10k_std {:.2}x",
+        std_ac / 120.0,
+        speed("full_10k") / std_ac
     );
 
     let build_warm = median_cpu(&probe.warm);

@@ -117,12 +117,9 @@ pub(crate) fn pinyin_variants(term: &str) -> Vec<String> {
         }
     }
     // ü also typed as v.
-    let with_v: Vec<String> = parts
-        .iter()
-        .any(|(_, p)| p.is_some_and(|p| p.contains('ü')))
-        .then(|| vec![render_v(&parts, false), render_v(&parts, true)])
-        .unwrap_or_default();
-    out.extend(with_v);
+    if parts.iter().any(|(_, p)| p.is_some_and(|p| p.contains('ü'))) {
+        out.extend([render_v(&parts, false), render_v(&parts, true)]);
+    }
     out.sort();
     out.dedup();
     out

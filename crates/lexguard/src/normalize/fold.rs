@@ -144,6 +144,12 @@ pub(crate) struct FoldTable {
     /// Bit per BMP character: set when it folds to itself, is kept as `Other` (CJK) and needs
     /// no flag. 8 KiB, so that the common case of Chinese text stays in L1.
     same_cjk: Vec<u64>,
+    /// Bit per BMP character: set when it is a `Letter` that folds to itself and needs no
+    /// flag (lower-case Latin, most of Cyrillic, Arabic, …): the fast path inside words.
+    same_letter: Vec<u64>,
+    /// Whether every ASCII capital folds to its small letter, flagged `CASE` and nothing else
+    /// (the fast path lowers runs of them inside words).
+    lowers_ascii: bool,
     steps: FoldSteps,
 }
 
@@ -166,6 +172,8 @@ impl FoldTable {
             multi_ranges: Vec::new(),
             multi: Vec::new(),
             same_cjk: vec![0; 0x1_0000 / 64],
+            same_letter: vec![0; 0x1_0000 / 64],
+            lowers_ascii: false,
             steps,
         };
         let mut scratch = Vec::new();
@@ -174,17 +182,29 @@ impl FoldTable {
                 Some(c) => table.make_entry(c, &mut scratch),
                 None => Entry::new(0xFFFD, Class::Symbol, Flags::empty(), false),
             };
-            if cp < 0x1_0000
-                && !entry.is_multi()
-                && entry.class() == Class::Other
-                && entry.flags().is_empty()
-                && entry.char() as u32 == cp
-            {
-                table.same_cjk[(cp >> 6) as usize] |= 1 << (cp & 63);
+            if cp < 0x1_0000 && !entry.is_multi() && entry.flags().is_empty() && entry.char() as u32 == cp {
+                match entry.class() {
+                    Class::Other => table.same_cjk[(cp >> 6) as usize] |= 1 << (cp & 63),
+                    Class::Letter => table.same_letter[(cp >> 6) as usize] |= 1 << (cp & 63),
+                    _ => {}
+                }
             }
             table.dense.push(entry);
         }
+        table.lowers_ascii = ('A'..='Z').all(|c| {
+            let e = table.dense[c as usize];
+            e.class() == Class::Letter
+                && !e.is_multi()
+                && e.flags() == Flags::CASE
+                && e.char() == c.to_ascii_lowercase()
+        });
         table
+    }
+
+    /// Whether every ASCII capital folds to its small letter with only the `CASE` flag.
+    #[inline(always)]
+    pub(crate) fn lowers_ascii(&self) -> bool {
+        self.lowers_ascii
     }
 
     /// Whether the BMP code point `cp` is a CJK character that folds to itself with no flag
@@ -193,6 +213,14 @@ impl FoldTable {
     pub(crate) fn is_same_cjk_cp(&self, cp: u32) -> bool {
         let cp = cp as usize;
         cp < 0x1_0000 && self.same_cjk[cp >> 6] & (1 << (cp & 63)) != 0
+    }
+
+    /// Whether the BMP code point `cp` is a letter that folds to itself with no flag (the
+    /// fast path inside words).
+    #[inline(always)]
+    pub(crate) fn is_same_letter_cp(&self, cp: u32) -> bool {
+        let cp = cp as usize;
+        cp < 0x1_0000 && self.same_letter[cp >> 6] & (1 << (cp & 63)) != 0
     }
 
     fn make_entry(&mut self, c: char, scratch: &mut Vec<char>) -> Entry {

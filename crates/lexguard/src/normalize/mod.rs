@@ -121,6 +121,18 @@ pub(crate) trait Sink {
             self.push_same(c, at + i);
         }
     }
+    /// A run of characters kept as they were except ASCII capitals, which are lowered and
+    /// flagged `CASE`, starting at original offset `at`.
+    #[inline]
+    fn push_lowered_run(&mut self, run: &str, at: usize) {
+        for (i, c) in run.char_indices() {
+            if c.is_ascii_uppercase() {
+                self.push(c.to_ascii_lowercase(), (at + i, at + i + 1), Flags::CASE);
+            } else {
+                self.push_same(c, at + i);
+            }
+        }
+    }
 }
 
 /// A normalized document: the text the matcher runs on, and the checkpoints that map it back.
@@ -194,6 +206,14 @@ impl Sink for Collect<'_> {
             self.run_delta = Some(delta);
         }
         self.out.text.push_str(run);
+    }
+
+    #[inline(always)]
+    fn push_lowered_run(&mut self, run: &str, at: usize) {
+        // Lowering ASCII keeps every length: still one byte-for-byte segment.
+        let norm = self.out.text.len();
+        self.push_run(run, at);
+        self.out.text[norm..].make_ascii_lowercase();
     }
 
     #[inline(always)]
@@ -274,6 +294,9 @@ impl Sink for TermSink {
 pub(crate) struct Normalizer {
     table: Arc<FoldTable>,
     opts: NormalizeOptions,
+    /// Whether runs of unchanged characters take the fast paths; off only in tests, which
+    /// check that both ways agree.
+    fast: bool,
 }
 
 /// The ASCII letter a leetspeak character stands for.
@@ -293,7 +316,7 @@ fn leet_letter(c: char) -> Option<char> {
 
 impl Normalizer {
     pub(crate) fn new(opts: NormalizeOptions) -> Normalizer {
-        Normalizer { table: FoldTable::get(opts.fold_steps()), opts }
+        Normalizer { table: FoldTable::get(opts.fold_steps()), opts, fast: true }
     }
 
     pub(crate) fn options(&self) -> &NormalizeOptions {
@@ -579,7 +602,7 @@ impl Normalizer {
             let run = i;
             while let [b0 @ 0xE0..=0xEF, b1, b2, ..] = bytes[i..] {
                 let cp = u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F);
-                if !table.is_same_cjk_cp(cp) {
+                if !self.fast || !table.is_same_cjk_cp(cp) {
                     break;
                 }
                 i += 3;
@@ -596,6 +619,45 @@ impl Normalizer {
                 st.last = Last::Other;
                 sink.push_run(&s[run..i], base + run);
                 continue;
+            }
+            // Inside a word: a run of letters kept as they are (`xample` after `E`). Each
+            // would only lengthen the token, as `kept` does with no gap pending.
+            if self.fast && st.gap_len == 0 && st.last == Last::Letter {
+                let mut n = 0u32;
+                let mut lowered = false;
+                loop {
+                    let (cp, len) = match bytes[i..] {
+                        [b'A'..=b'Z', ..] if table.lowers_ascii() => {
+                            lowered = true;
+                            i += 1;
+                            n += 1;
+                            continue;
+                        }
+                        [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),
+                        [b0 @ 0xC0..=0xDF, b1, ..] => (u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F), 2),
+                        [b0 @ 0xE0..=0xEF, b1, b2, ..] => {
+                            (u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F), 3)
+                        }
+                        _ => break,
+                    };
+                    if !table.is_same_letter_cp(cp) {
+                        break;
+                    }
+                    i += len;
+                    n += 1;
+                }
+                if i > run {
+                    if sink.before(base + run, st) {
+                        return false;
+                    }
+                    st.tok_len = st.tok_len.saturating_add(n);
+                    if lowered {
+                        sink.push_lowered_run(&s[run..i], base + run);
+                    } else {
+                        sink.push_run(&s[run..i], base + run);
+                    }
+                    continue;
+                }
             }
             if sink.before(base + i, st) {
                 return false;

@@ -134,3 +134,55 @@ fn decode_agrees_with_lossy_decoding() {
         assert_eq!(got, String::from_utf8_lossy(bytes), "{bytes:?}");
     }
 }
+
+mod fast_paths {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Characters that exercise every class and both fast paths.
+    const ALPHABET: &[char] = &[
+        'a', 'e', 'x', 'z', 'E', 'X', '0', '1', '3', '5', '9', '$', ' ', ' ', '\t', '\n', '-', '*', '.', ',', '!',
+        '赌', '博', '網', '站', '，', '。', 'é', 'ß', 'д', 'а', 'о', 'Д', 'α', 'ο', 'ש', 'ب', 'क', 'ｆ', 'Ｒ',
+        '\u{200B}', '\u{00AD}', '😀', '㍿', 'ﬁ', '①', '\u{FFFD}',
+    ];
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(ALPHABET), 0..80).prop_map(|v| v.into_iter().collect())
+    }
+
+    fn options() -> impl Strategy<Value = NormalizeOptions> {
+        prop::sample::select(vec![
+            NormalizeOptions::new(),
+            NormalizeOptions { leet: false, ..NormalizeOptions::new() },
+            NormalizeOptions { separators: false, ..NormalizeOptions::new() },
+            NormalizeOptions { case: false, homoglyph: false, ..NormalizeOptions::new() },
+            NormalizeOptions::none(),
+        ])
+    }
+
+    proptest! {
+        /// The fast paths (runs of unchanged CJK, runs of unchanged letters inside a word)
+        /// produce exactly what the character-by-character state machine produces: the same
+        /// text, the same original span and flags for every normalized character, and
+        /// checkpoints from which normalization resumes to the same output.
+        #[test]
+        fn agree_with_the_state_machine(s in text(), opts in options()) {
+            let fast = Normalizer::new(opts.clone());
+            let slow = Normalizer { fast: false, ..fast.clone() };
+            let input = s.as_bytes();
+            let (a, b) = (fast.normalize(input), slow.normalize(input));
+            prop_assert_eq!(&a.text, &b.text);
+            for (i, c) in a.text.char_indices() {
+                let end = i + c.len_utf8();
+                prop_assert_eq!(fast.map_back(input, &a, i, end), slow.map_back(input, &b, i, end), "char {} at {}", c, i);
+            }
+            for cp in a.checkpoints.iter().chain(&b.checkpoints) {
+                let mut rest = Normalized::default();
+                let mut sink = Collect { out: &mut rest, next: 0, run_delta: None, last_orig: 0 };
+                slow.run(input, cp.orig, cp.state, &mut sink);
+                prop_assert_eq!(&rest.text, &a.text[cp.norm..], "resumed at {:?}", cp);
+            }
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! `lexguard baseline DIR... --out FILE`: records every file (raw path, size, mode, mtime,
-//! SHA-256, a compressed copy of text files) for later tamper checks.
+//! owner, SHA-256, a compressed copy of text files) and every symbolic link (its target, not
+//! followed) for later tamper checks.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +16,9 @@ use crate::scan::WalkArgs;
 pub struct BaselineArgs {
     #[command(flatten)]
     pub walk: WalkArgs,
-    /// The baseline file to write (never inside a scanned directory).
+    /// The baseline file to write (never inside a scanned directory). Records files (path,
+    /// size, mode, owner, mtime, SHA-256, a copy of text files) and symbolic links (their
+    /// targets; not followed unless --follow-symlinks).
     #[arg(long, value_name = "FILE", required = true)]
     pub out: PathBuf,
     /// Write nothing but errors.
@@ -34,10 +37,11 @@ pub fn run(args: &BaselineArgs) -> Result<ExitCode> {
     })?;
     if !args.quiet {
         eprintln!(
-            "recorded {} files ({:.1} MB, {} text copies) in {}",
+            "recorded {} files ({:.1} MB, {} text copies) and {} symbolic links in {}",
             stats.files,
             stats.bytes as f64 / 1e6,
             stats.copies,
+            stats.links,
             args.out.display()
         );
     }

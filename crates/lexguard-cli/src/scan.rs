@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use lexguard_sitescan::report::{self, Context, Format};
-use lexguard_sitescan::{Kind, Progress, ScanOptions, Scanner, WalkOptions, inside_roots, now_rfc3339};
+use lexguard_sitescan::report::{self, Format};
+use lexguard_sitescan::{Kind, Progress, ScanOptions, Scanner, WalkOptions, inside_roots};
 
 use crate::cli::{ColorChoice, ListArgs, anyhow_lite::Result};
 
@@ -66,19 +66,28 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
     num.trim().parse::<u64>().map(|n| n.saturating_mul(mult)).map_err(|_| format!("not a size: {s:?}"))
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum ScanFormat {
-    /// One line per finding, for people.
-    #[default]
-    Text,
-    /// One JSON object per finding, then a summary object.
-    Jsonl,
-    /// SARIF 2.1.0.
-    Sarif,
-    /// CSV, UTF-8 with BOM.
-    Csv,
-    /// One self-contained HTML page (Chinese).
-    Html,
+/// `--format`: the library's [`Format`], made a clap value. Its values, names and help come
+/// from `Format::ALL`, `Format::name` and `Format::description`, so the command line cannot
+/// drift from the formats the library writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FormatArg(pub Format);
+
+impl ValueEnum for FormatArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: std::sync::LazyLock<Vec<FormatArg>> =
+            std::sync::LazyLock::new(|| Format::ALL.into_iter().map(FormatArg).collect());
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.name()).help(self.0.description()))
+    }
+}
+
+impl std::fmt::Display for FormatArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -96,7 +105,7 @@ pub struct ScanArgs {
     pub walk: WalkArgs,
     /// Report format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: ScanFormat,
+    pub format: FormatArg,
     /// Write the report here instead of standard output (never inside a scanned directory).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -104,7 +113,9 @@ pub struct ScanArgs {
     /// manifest, in this directory (never inside a scanned directory).
     #[arg(long, value_name = "DIR")]
     pub evidence: Option<PathBuf>,
-    /// Compare with a baseline made by `lexguard baseline` (tamper findings).
+    /// Compare with a baseline made by `lexguard baseline` (tamper findings: files added,
+    /// modified, deleted, mode or owner changed; symbolic links added, removed, retargeted).
+    /// Baselines of earlier versions are read too (without link and owner checks).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Checks to run (comma-separated; tamper runs when --baseline is given).
@@ -201,19 +212,8 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         ColorChoice::Never => false,
         ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let format = match args.format {
-        ScanFormat::Text => Format::Text,
-        ScanFormat::Jsonl => Format::Jsonl,
-        ScanFormat::Sarif => Format::Sarif,
-        ScanFormat::Csv => Format::Csv,
-        ScanFormat::Html => Format::Html,
-    };
-    let ctx = Context::new(
-        args.dirs.iter().map(|d| d.display().to_string()).collect(),
-        scanner.rules().describe(),
-        now_rfc3339(),
-    )
-    .with_zh(scanner.rules().describe_zh());
+    let format = args.format.0;
+    let ctx = scanner.report_context();
     let mut writer = report::writer(format, out, ctx, color);
     let progress = Progress::default();
     let bar = progress_bar(args, &walk);
@@ -266,4 +266,29 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Parser, ValueEnum};
+    use lexguard_sitescan::report::Format;
+
+    use super::FormatArg;
+    use crate::cli::{Cli, Command};
+
+    #[test]
+    fn format_values_are_the_librarys() {
+        let names: Vec<String> =
+            FormatArg::value_variants().iter().map(|v| v.to_possible_value().unwrap().get_name().to_string()).collect();
+        assert_eq!(names, Format::ALL.map(|f| f.name().to_string()));
+        for f in Format::ALL {
+            let cli = Cli::try_parse_from(["lexguard", "scan", "--format", f.name(), "dir"]).unwrap();
+            let Command::Scan(args) = cli.command else { panic!("not scan") };
+            assert_eq!(args.format.0, f);
+        }
+        let cli = Cli::try_parse_from(["lexguard", "scan", "dir"]).unwrap();
+        let Command::Scan(args) = cli.command else { panic!("not scan") };
+        assert_eq!(args.format.0, Format::default());
+        assert!(Cli::try_parse_from(["lexguard", "scan", "--format", "pdf", "dir"]).is_err());
+    }
 }

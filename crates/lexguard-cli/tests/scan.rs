@@ -93,3 +93,52 @@ fn baseline_then_scan_reports_tampering_in_every_format() {
     assert!(jsonl.contains("+<html><body><p>公司简介</p><p>澳门赌场</p></body></html>"));
     assert!(ev.join("manifest.jsonl").exists());
 }
+
+#[test]
+fn scan_help_lists_the_librarys_formats() {
+    let out = lexguard(&["scan", "--help"]);
+    let help = String::from_utf8(out.stdout).unwrap();
+    for f in lexguard_sitescan::report::Format::ALL {
+        assert!(help.contains(f.name()) && help.contains(f.description()), "{f:?} missing:\n{help}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn baseline_records_symlinks_and_scan_reports_their_changes() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www");
+    write(&www, "index.html", "<p>公司简介</p>");
+    symlink("index.html", www.join("home.html")).unwrap();
+    symlink("index.html", www.join("old.html")).unwrap();
+    let www_s = www.to_str().unwrap();
+    let base = tmp.path().join("b.lgb");
+    let out = lexguard(&["baseline", www_s, "--out", base.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("recorded 1 files") && err.contains("2 symbolic links"), "{err}");
+    fs::remove_file(www.join("home.html")).unwrap();
+    symlink("/etc/passwd", www.join("home.html")).unwrap();
+    fs::remove_file(www.join("old.html")).unwrap();
+    symlink("/var/www/other-site", www.join("new")).unwrap();
+    let out =
+        lexguard(&["scan", "--baseline", base.to_str().unwrap(), "--format", "jsonl", "--checks", "keyword", www_s]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rules = |p: &str| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l["path"].as_str().is_some_and(|x| x.ends_with(p)))
+            .map(|l| l["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(rules("home.html"), ["tamper:symlink-retargeted"]);
+    assert_eq!(rules("old.html"), ["tamper:symlink-removed"]);
+    // A link to nowhere: reported as broken too.
+    let mut new = rules("/new");
+    new.sort();
+    assert_eq!(new, ["error:broken-symlink", "tamper:symlink-added"]);
+    assert!(lines.iter().all(|l| l.get("message_zh").is_none()));
+}

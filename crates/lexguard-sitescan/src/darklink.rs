@@ -3,10 +3,21 @@
 //! through unescape/atob/fromCharCode/packed code), and cloaking (spider or search-referrer
 //! checks followed by a redirect, remote include or echo).
 //!
+//! Hiding rules come from inline styles, `<style>` blocks and local stylesheets linked with
+//! `<link rel="stylesheet" href="...">` when the href resolves to a file inside the scanned
+//! directory (relative to the page, else to the site root; root-relative hrefs and links to
+//! the site's own domains from the site root). Nothing is ever fetched over the network;
+//! stylesheets are read up to [`STYLESHEET_LIMIT`] bytes and parsed once per scan
+//! ([`Stylesheets`]).
+//!
 //! CSS rules alone never raise a finding; hidden menus with own links never do; known
 //! analytics snippets do not.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::Read as _;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use lexguard::Filter;
@@ -73,6 +84,22 @@ impl Sites {
         }
         let own = self.own.iter().any(|d| host == d || host.ends_with(&format!(".{d}")));
         (!own).then(|| host.to_string())
+    }
+}
+
+impl Sites {
+    /// The path part of an absolute `http(s)://` or `//` link to one of the site's own
+    /// domains (`/css/a.css`); `None` for anything else.
+    pub fn own_path<'h>(&self, href: &'h str) -> Option<&'h str> {
+        let h = href.trim();
+        let lower = h.to_ascii_lowercase();
+        let skip = ["http://", "https://", "//"].iter().find(|p| lower.starts_with(*p))?.len();
+        if self.outside_host(h).is_some() || self.own.is_empty() {
+            return None;
+        }
+        let rest = &h[skip..];
+        let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+        Some(if end == rest.len() { "/" } else { &rest[end..] })
     }
 }
 
@@ -164,15 +191,43 @@ pub fn hide_reason(decls: &str) -> Option<String> {
     None
 }
 
-/// Classes and ids hidden by `<style>` rules (simple last compound selectors only).
+/// Why an element is hidden, in English (the machine formats) and Chinese (the HTML report).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Reason {
+    en: String,
+    zh: String,
+}
+
+impl Reason {
+    fn new(en: impl Into<String>) -> Reason {
+        let en = en.into();
+        Reason { zh: reason_zh(&en), en }
+    }
+}
+
+/// The Chinese of a reason from [`hide_reason`] or the markup checks: CSS stays CSS, the
+/// words around it are translated.
+fn reason_zh(en: &str) -> String {
+    match en {
+        "hidden attribute" => return "hidden 属性".into(),
+        "1-pixel marquee" => return "1 像素的 marquee 滚动区".into(),
+        "marquee at extreme speed" => return "极速滚动的 marquee".into(),
+        "zero-size frame" => return "零尺寸的框架（iframe/frame）".into(),
+        _ => {}
+    }
+    en.replace(" with overflow:hidden", " 且 overflow:hidden").replace(" (off-screen)", "（移出屏幕）")
+}
+
+/// Classes and ids hidden by CSS rules (simple last compound selectors only).
 #[derive(Debug, Default)]
 struct HiddenRules {
-    classes: std::collections::HashMap<String, String>,
-    ids: std::collections::HashMap<String, String>,
+    classes: HashMap<String, Reason>,
+    ids: HashMap<String, Reason>,
 }
 
 impl HiddenRules {
-    fn add_css(&mut self, css: &str) {
+    /// Adds the hiding rules of a style sheet; `origin` names an external one.
+    fn add_css(&mut self, css: &str, origin: Option<&str>) {
         let mut clean = String::with_capacity(css.len());
         let mut rest = css;
         while let Some(s) = rest.find("/*") {
@@ -186,12 +241,10 @@ impl HiddenRules {
             let Some((sel, decls)) = block.rsplit_once('{') else { continue };
             let Some(reason) = hide_reason(decls) else { continue };
             for one in sel.split(',') {
-                let last = one.split([' ', '>', '+', '~', '\n', '\t']).rfind(|s| !s.is_empty()).unwrap_or("");
+                let last = one.split([' ', '>', '+', '~', '\n', '\r', '\t']).rfind(|s| !s.is_empty()).unwrap_or("");
                 if last.contains(':') || last.contains('[') {
                     continue;
                 }
-                let parts: Vec<&str> = last.split_inclusive(['.', '#']).collect();
-                let _ = parts;
                 let mut rest = last;
                 // tag.class#id: collect each .x and #y
                 while let Some(p) = rest.find(['.', '#']) {
@@ -201,12 +254,196 @@ impl HiddenRules {
                     let name = &tail[..end];
                     if !name.is_empty() {
                         let map = if kind == b'.' { &mut self.classes } else { &mut self.ids };
-                        map.insert(name.to_string(), format!("{}{name} {{{reason}}}", kind as char));
+                        let rule = format!("{}{name} {{{reason}}}", kind as char);
+                        let zh_rule = format!("{}{name} {{{}}}", kind as char, reason_zh(&reason));
+                        let r = match origin {
+                            None => Reason { en: rule, zh: zh_rule },
+                            Some(o) => Reason {
+                                en: format!("{rule} in stylesheet {o}"),
+                                zh: format!("样式表 {o} 中的 {zh_rule}"),
+                            },
+                        };
+                        map.insert(name.to_string(), r);
                     }
                     rest = &tail[end..];
                 }
             }
         }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.classes.is_empty() && self.ids.is_empty()
+    }
+}
+
+/// Where a page is, for the stylesheets it links.
+#[derive(Clone, Copy, Debug)]
+pub struct PageLocation<'a> {
+    /// The page file, as walked.
+    pub file: &'a Path,
+    /// The scanned directory it was found under (the site root).
+    pub root: &'a Path,
+}
+
+/// Local stylesheets are read up to this many bytes; larger ones are not read.
+pub const STYLESHEET_LIMIT: u64 = 1 << 20;
+/// Stylesheets looked up per page.
+const STYLESHEETS_PER_PAGE: usize = 32;
+/// Stylesheets kept parsed per scan (more are parsed again when used again).
+const STYLESHEET_CACHE: usize = 4096;
+
+/// The hiding rules of local stylesheets, parsed once per scan and shared by all pages and
+/// worker threads. Only files inside a page's scan root are read (checked after resolving
+/// symbolic links), read-only, up to [`STYLESHEET_LIMIT`] bytes; nothing is fetched.
+#[derive(Debug, Default)]
+pub struct Stylesheets {
+    cache: Mutex<HashMap<PathBuf, Option<Arc<HiddenRules>>>>,
+    parsed: AtomicU64,
+}
+
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `%XX` decoding of an href path (bytes; invalid escapes kept).
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if let Some(Ok(v)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+impl Stylesheets {
+    /// An empty cache.
+    pub fn new() -> Stylesheets {
+        Stylesheets::default()
+    }
+
+    /// How many stylesheet files were read and parsed so far.
+    pub fn parsed(&self) -> u64 {
+        self.parsed.load(Ordering::Relaxed)
+    }
+
+    /// The local file an href names, when it is one inside the page's root: relative to the
+    /// page's directory first, then to the root; `/x.css` and links to own domains from the
+    /// root. Remote and non-file URLs give `None`.
+    pub fn resolve(&self, href: &str, page: PageLocation<'_>, sites: &Sites) -> Option<PathBuf> {
+        let href = href.trim();
+        let href = &href[..href.find(['?', '#']).unwrap_or(href.len())];
+        let (rooted, rest) = if let Some(p) = sites.own_path(href) {
+            (true, p)
+        } else if href.starts_with("//") || href.contains(':') {
+            return None; // another host, or a scheme (http:, data:, javascript:, C:…): never read
+        } else if let Some(p) = href.strip_prefix(['/', '\\']) {
+            (true, p)
+        } else {
+            (false, href)
+        };
+        let rel = crate::walk::path_from_bytes(&percent_decode(&rest.replace('\\', "/")));
+        let rel = rel.strip_prefix("/").unwrap_or(&rel);
+        if rel.as_os_str().is_empty() {
+            return None;
+        }
+        let abs = |p: &Path| {
+            if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) }
+        };
+        let root = normalize(&abs(page.root));
+        let page_dir = page.file.parent().map(|d| normalize(&abs(d))).unwrap_or_else(|| root.clone());
+        let mut candidates = Vec::with_capacity(2);
+        if !rooted && page_dir != root {
+            candidates.push(normalize(&page_dir.join(rel)));
+        }
+        candidates.push(normalize(&root.join(rel)));
+        let real_root = std::fs::canonicalize(&root).ok()?;
+        candidates.into_iter().filter(|c| c.starts_with(&root)).find_map(|c| {
+            let real = std::fs::canonicalize(&c).ok()?;
+            let meta = std::fs::metadata(&real).ok()?;
+            (real.starts_with(&real_root) && meta.is_file()).then_some(real)
+        })
+    }
+
+    /// The hiding rules of the stylesheet at `path` (canonical, from [`Stylesheets::resolve`]);
+    /// `display` names it in reasons.
+    fn rules(&self, path: &Path, display: &str) -> Option<Arc<HiddenRules>> {
+        if let Some(r) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+            return r.clone();
+        }
+        let read = || -> Option<Arc<HiddenRules>> {
+            let f = std::fs::File::open(path).ok()?;
+            let mut buf = Vec::new();
+            f.take(STYLESHEET_LIMIT + 1).read_to_end(&mut buf).ok()?;
+            if buf.len() as u64 > STYLESHEET_LIMIT {
+                return None;
+            }
+            let css = lexguard_extract::decode_text(&buf, None).text;
+            let mut rules = HiddenRules::default();
+            rules.add_css(&css, Some(display));
+            (!rules.is_empty()).then(|| Arc::new(rules))
+        };
+        let rules = read();
+        self.parsed.fetch_add(1, Ordering::Relaxed);
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() < STYLESHEET_CACHE {
+            cache.insert(path.to_path_buf(), rules.clone());
+        }
+        rules
+    }
+
+    /// The rules of the stylesheets a page links, in document order.
+    fn linked(
+        &self,
+        events: &[Event],
+        value: &dyn Fn(&Attr) -> String,
+        page: PageLocation<'_>,
+        sites: &Sites,
+    ) -> Vec<Arc<HiddenRules>> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for ev in events {
+            let Event::Start(tag) = ev else { continue };
+            if tag.name != "link" {
+                continue;
+            }
+            let is_sheet = tag
+                .attr("rel")
+                .map(value)
+                .is_some_and(|r| r.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("stylesheet")));
+            let Some(href) = tag.attr("href").map(value).filter(|_| is_sheet) else { continue };
+            if seen.len() >= STYLESHEETS_PER_PAGE {
+                break;
+            }
+            let Some(path) = self.resolve(&href, page, sites) else { continue };
+            if !seen.insert(path.clone()) {
+                continue;
+            }
+            let root = std::fs::canonicalize(page.root).unwrap_or_else(|_| page.root.to_path_buf());
+            let shown = path.strip_prefix(&root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            if let Some(r) = self.rules(&path, &shown) {
+                out.push(r);
+            }
+        }
+        out
     }
 }
 
@@ -215,7 +452,7 @@ impl HiddenRules {
 struct Open {
     name: String,
     start: usize,
-    reason: Option<String>,
+    reason: Option<Reason>,
     links: Vec<(String, String)>,
     text: String,
 }
@@ -238,25 +475,25 @@ const VOID: &[&str] = &[
 #[derive(Debug)]
 struct Block {
     range: std::ops::Range<usize>,
-    reason: String,
+    reason: Reason,
     links: Vec<(String, String)>,
     hosts: BTreeSet<String>,
     text: String,
 }
 
-fn marquee_reason(tag: &Tag, value: &dyn Fn(&Attr) -> String) -> Option<String> {
+fn marquee_reason(tag: &Tag, value: &dyn Fn(&Attr) -> String) -> Option<Reason> {
     let num = |n: &str| tag.attr(n).and_then(|a| value(a).trim().trim_end_matches("px").parse::<f64>().ok());
     if num("height").is_some_and(|h| h <= 1.0) || num("width").is_some_and(|w| w <= 1.0) {
-        return Some("1-pixel marquee".into());
+        return Some(Reason::new("1-pixel marquee"));
     }
     if num("scrollamount").is_some_and(|s| s >= 500.0) {
-        return Some("marquee at extreme speed".into());
+        return Some(Reason::new("marquee at extreme speed"));
     }
     let style = tag.attr("style").map(value).unwrap_or_default();
     for d in style.split(';') {
         if let Some((p, v)) = d.split_once(':') {
             if matches!(p.trim(), "height" | "width") && px(&v.to_ascii_lowercase()).is_some_and(|x| x <= 1.0) {
-                return Some("1-pixel marquee".into());
+                return Some(Reason::new("1-pixel marquee"));
             }
         }
     }
@@ -269,13 +506,17 @@ fn hidden_blocks(
     value: &dyn Fn(&Attr) -> String,
     text_of: &dyn Fn(std::ops::Range<usize>) -> String,
     sites: &Sites,
+    styles: Option<(&Stylesheets, PageLocation<'_>)>,
 ) -> Vec<Block> {
     let mut rules = HiddenRules::default();
     for ev in events {
         if let Event::Text { range, kind: TextKind::Style } = ev {
-            rules.add_css(&text_of(range.clone()));
+            rules.add_css(&text_of(range.clone()), None);
         }
     }
+    let external = styles.map(|(s, page)| s.linked(events, value, page, sites)).unwrap_or_default();
+    let class_rule = |c: &str| rules.classes.get(c).or_else(|| external.iter().find_map(|r| r.classes.get(c))).cloned();
+    let id_rule = |id: &str| rules.ids.get(id).or_else(|| external.iter().find_map(|r| r.ids.get(id))).cloned();
     let mut stack: Vec<Open> = Vec::new();
     let mut out = Vec::new();
     let mut in_link: Option<usize> = None; // index in the stack of the hidden holder
@@ -294,19 +535,19 @@ fn hidden_blocks(
             Event::Start(tag) => {
                 let mut reason = None;
                 if tag.has_attr("hidden") {
-                    reason = Some("hidden attribute".to_string());
+                    reason = Some(Reason::new("hidden attribute"));
                 }
                 if reason.is_none() {
-                    reason = tag.attr("style").map(value).and_then(|s| hide_reason(&s));
+                    reason = tag.attr("style").map(value).and_then(|s| hide_reason(&s)).map(Reason::new);
                 }
                 if reason.is_none() {
                     if let Some(c) = tag.attr("class").map(value) {
-                        reason = c.split_ascii_whitespace().find_map(|c| rules.classes.get(c).cloned());
+                        reason = c.split_ascii_whitespace().find_map(class_rule);
                     }
                 }
                 if reason.is_none() {
                     if let Some(id) = tag.attr("id").map(value) {
-                        reason = rules.ids.get(id.trim()).cloned();
+                        reason = id_rule(id.trim());
                     }
                 }
                 if reason.is_none() && tag.name == "marquee" {
@@ -316,7 +557,7 @@ fn hidden_blocks(
                 if reason.is_none() && is_frame {
                     let zero = |n: &str| tag.attr(n).is_some_and(|a| px(&value(a)).is_some_and(|x| x <= 1.0));
                     if zero("width") || zero("height") {
-                        reason = Some("zero-size frame".into());
+                        reason = Some(Reason::new("zero-size frame"));
                     }
                 }
                 let link = match tag.name.as_str() {
@@ -411,7 +652,31 @@ fn severity(hosts: usize, links: usize, keyword: bool) -> u8 {
     s.min(5)
 }
 
-fn block_finding(b: &Block, rule: &str, filter: &Filter, via: Option<&str>) -> Finding {
+/// The Chinese display names of categories (the ids when the lexicon has none).
+pub(crate) fn categories_zh(filter: &Filter, ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| filter.lexicon().category(id).map_or(id.as_str(), |c| c.name.as_str()))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// How markup was written by a script, in English and Chinese.
+fn via_texts(via: Option<&str>) -> (String, String) {
+    match via {
+        Some(v) => (format!("script-written markup ({v})"), format!("脚本写入的标记（经 {} 解码）", via_zh(v))),
+        None => ("script-written markup".into(), "脚本写入的标记".into()),
+    }
+}
+
+fn via_zh(v: &str) -> &str {
+    match v {
+        "packed code" => "打包混淆代码",
+        "escapes" => "转义序列",
+        v => v,
+    }
+}
+
+fn block_finding(b: &Block, rule: &str, filter: &Filter, via: Option<(&str, &str)>) -> Finding {
     let link_text: String = b.links.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" ");
     // The hidden text holds the link texts.
     let hidden = if b.text.trim().is_empty() { link_text.clone() } else { b.text.clone() };
@@ -423,19 +688,29 @@ fn block_finding(b: &Block, rule: &str, filter: &Filter, via: Option<&str>) -> F
     let hosts: Vec<&str> = b.hosts.iter().map(String::as_str).take(6).collect();
     let mut msg = format!(
         "element hidden by {} holds {} link(s) to {} outside host(s): {}",
-        b.reason,
+        b.reason.en,
         b.links.len(),
         b.hosts.len(),
         hosts.join(", ")
     );
-    if let Some(v) = via {
-        msg = format!("{v}: {msg}");
+    let mut zh = format!(
+        "被 {} 隐藏的元素中有 {} 个链接，指向 {} 个站外域名：{}",
+        b.reason.zh,
+        b.links.len(),
+        b.hosts.len(),
+        hosts.join("、")
+    );
+    if let Some((en, z)) = via {
+        msg = format!("{en}: {msg}");
+        zh = format!("{z}：{zh}");
     }
     if keyword {
         msg.push_str(&format!("; link text hits {}", kw.categories.join(", ")));
+        zh.push_str(&format!("；链接文字命中有害类别：{}", categories_zh(filter, &kw.categories)));
         f.hits = kw.hits.into_iter().take(20).collect();
     }
     f.message = Some(msg);
+    f.message_zh = Some(zh);
     let snip: String = link_text.chars().take(120).collect();
     if !snip.trim().is_empty() {
         f.highlight = Some([0, snip.len()]);
@@ -451,13 +726,14 @@ pub fn check_markup(
     sites: &Sites,
     filter: &Filter,
     scripts: &ScriptCheck,
+    styles: Option<(&Stylesheets, PageLocation<'_>)>,
 ) -> Vec<Finding> {
     let value = |a: &Attr| doc.attr_value(a);
     let text_of = |r: std::ops::Range<usize>| doc.text(r, Escapes::HTML);
     let mut out = Vec::new();
     // Cheap gate: outside links need "//" somewhere.
     if memchr::memmem::find(doc.source(), b"//").is_some() {
-        for b in hidden_blocks(&doc.events, &value, &text_of, sites) {
+        for b in hidden_blocks(&doc.events, &value, &text_of, sites, styles) {
             let mut f = block_finding(&b, "darklink:hidden-link", filter, None);
             let orig = doc.orig_range(b.range.clone());
             f.line = Some(line_of(file, orig.start));
@@ -582,11 +858,11 @@ impl ScriptCheck {
         let events = html::tokenize(bytes, 0, false);
         let value = |a: &Attr| a.value.clone().map(|r| unescape(&payload[r], Escapes::HTML)).unwrap_or_default();
         let text_of = |r: std::ops::Range<usize>| unescape(&payload[r], Escapes::HTML);
-        let blocks = hidden_blocks(&events, &value, &text_of, sites);
-        let how = via.map_or("script-written markup".to_string(), |v| format!("script-written markup ({v})"));
+        let blocks = hidden_blocks(&events, &value, &text_of, sites, None);
+        let (how, how_zh) = via_texts(via);
         if !blocks.is_empty() {
             for b in blocks {
-                let mut f = block_finding(&b, "darklink:script-hidden-link", filter, Some(&how));
+                let mut f = block_finding(&b, "darklink:script-hidden-link", filter, Some((&how, &how_zh)));
                 f.severity = (f.severity + u8::from(via.is_some())).min(5);
                 out.push((f, at.clone()));
             }
@@ -616,11 +892,13 @@ impl ScriptCheck {
         let sev = 2 + u8::from(via.is_some()) + u8::from(!kw.is_pass()) + u8::from(hosts.len() >= 4 && via.is_some());
         let mut f = Finding::new(Kind::Darklink, "darklink:script-link", sev);
         f.category = Some("injected-link".into());
-        f.message = Some(format!(
-            "{how} adds {} outside link(s): {}",
-            links.len(),
-            hosts.iter().take(6).cloned().collect::<Vec<_>>().join(", ")
-        ));
+        let shown: Vec<String> = hosts.iter().take(6).cloned().collect();
+        f.message = Some(format!("{how} adds {} outside link(s): {}", links.len(), shown.join(", ")));
+        let mut zh = format!("{how_zh}添加了 {} 个站外链接：{}", links.len(), shown.join("、"));
+        if !kw.is_pass() {
+            zh.push_str(&format!("；命中有害类别：{}", categories_zh(filter, &kw.categories)));
+        }
+        f.message_zh = Some(zh);
         f.links = links.into_iter().take(50).collect();
         f.hits = kw.hits.into_iter().take(20).collect();
         out.push((f, at));
@@ -712,6 +990,12 @@ impl ScriptCheck {
                 f.category = Some("cloaking".into());
                 f.message = Some(format!(
                     "cloaking: {} checked for {:?}, then {:?}",
+                    m.as_str(),
+                    s.as_str(),
+                    a.as_str().trim()
+                ));
+                f.message_zh = Some(format!(
+                    "搜索引擎伪装：先判断 {} 是否为“{}”，随后执行“{}”",
                     m.as_str(),
                     s.as_str(),
                     a.as_str().trim()

@@ -89,6 +89,10 @@ pub struct Finding {
     /// 1-based line of the span's start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// 1-based column of the span's start on its line, in UTF-16 code units of the decoded
+    /// line (SARIF's default column kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
     /// Where in the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub span: Option<FileSpan>,
@@ -119,9 +123,14 @@ pub struct Finding {
     /// Darklink: the outside links.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
-    /// What was found, for people (and for errors, what went wrong).
+    /// What was found, for people (and for errors, what went wrong). English, and stable
+    /// in wording for the machine formats (JSONL, SARIF, CSV) and the text report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The same in Chinese, for the HTML report. Not part of the machine formats (never
+    /// serialized); the HTML report falls back to a Chinese description of the rule.
+    #[serde(skip)]
+    pub message_zh: Option<String>,
 }
 
 impl Finding {
@@ -134,6 +143,14 @@ impl Finding {
     #[must_use]
     pub fn message(mut self, m: impl Into<String>) -> Finding {
         self.message = Some(m.into());
+        self
+    }
+
+    /// Sets the message in English and in Chinese.
+    #[must_use]
+    pub fn messages(mut self, en: impl Into<String>, zh: impl Into<String>) -> Finding {
+        self.message = Some(en.into());
+        self.message_zh = Some(zh.into());
         self
     }
 }

@@ -15,6 +15,17 @@ pub fn line_of(bytes: &[u8], pos: usize) -> usize {
     memchr::memchr_iter(b'\n', &bytes[..pos.min(bytes.len())]).count() + 1
 }
 
+/// 1-based column of byte `pos` on its line: UTF-16 code units of the line's text before it,
+/// decoded with `enc` (a byte order mark at the file's start is not counted).
+pub fn column_of(bytes: &[u8], pos: usize, enc: &'static encoding_rs::Encoding) -> usize {
+    let pos = pos.min(bytes.len());
+    let start = memchr::memrchr(b'\n', &bytes[..pos]).map_or(0, |i| i + 1);
+    let prefix = &bytes[start..pos];
+    let text =
+        if start == 0 { enc.decode_with_bom_removal(prefix).0 } else { enc.decode_without_bom_handling(prefix).0 };
+    text.encode_utf16().count() + 1
+}
+
 /// Up to `n` characters of context on each side of `range` in `text`, on one line; returns the
 /// snippet and the highlighted range inside it.
 pub fn snippet(text: &str, range: std::ops::Range<usize>, n: usize) -> (String, [usize; 2]) {
@@ -92,6 +103,13 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8]) -> Vec<Finding> 
                 t
             };
             g.finding.message = Some(format!("{} hit(s): {}", g.count, terms.join(", ")));
+            let cat = g.finding.category.clone().unwrap_or_default();
+            g.finding.message_zh = Some(format!(
+                "{}：命中 {} 处：{}",
+                crate::darklink::categories_zh(filter, &[cat]),
+                g.count,
+                terms.join("、")
+            ));
             g.finding
         })
         .collect()
@@ -125,6 +143,16 @@ mod tests {
         let (s, hl) = snippet(text, at..at + 6, 3);
         assert_eq!(s, " 网上赌博害人 ");
         assert_eq!(&s[hl[0]..hl[1]], "赌博");
+    }
+
+    #[test]
+    fn columns_count_utf16_units_from_one() {
+        assert_eq!(column_of(b"abc", 0, encoding_rs::UTF_8), 1);
+        assert_eq!(column_of("a\n\u{feff}".as_bytes(), 2, encoding_rs::UTF_8), 1);
+        assert_eq!(column_of("\u{feff}网上赌博".as_bytes(), 9, encoding_rs::UTF_8), 3);
+        assert_eq!(column_of("x\n😀赌".as_bytes(), 6, encoding_rs::UTF_8), 3);
+        let gbk = encoding_rs::GBK.encode("第一行\n网上赌博").0.into_owned();
+        assert_eq!(column_of(&gbk, gbk.len() - 4, encoding_rs::GBK), 3);
     }
 
     #[test]

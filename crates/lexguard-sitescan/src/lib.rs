@@ -4,13 +4,14 @@
 //! - **keyword**: the core filter over text extracted from HTML, templates (PHP/ASP/JSP),
 //!   scripts, JSON, XML, text and Markdown (`lexguard-extract` decodes GBK, Big5, UTF-16,
 //!   entities and escapes, and maps every hit back to its original bytes);
-//! - **darklink** (暗链): hidden elements holding links to outside hosts, tiny or racing
-//!   marquees, hidden frames, script-written hidden links (through `unescape`, `atob`,
+//! - **darklink** (暗链): hidden elements holding links to outside hosts (hidden by inline
+//!   styles, `<style>` blocks or local stylesheets the page links), tiny or racing marquees, hidden frames, script-written hidden links (through `unescape`, `atob`,
 //!   `String.fromCharCode` and packed code too), and cloaking;
 //! - **webshell**: rules in `rules/webshell.toml` with stable ids, a high-confidence tier
 //!   (request input into eval/exec and the like) and a review tier (capability mixes,
 //!   high-entropy tokens);
-//! - **tamper**: files added, modified (with a unified diff) or deleted since a baseline.
+//! - **tamper**: files added, modified (with a unified diff), deleted, or with a new mode or
+//!   owner since a baseline; symbolic links added, removed or retargeted.
 //!
 //! Scanned files are opened read-only and never written; evidence copies go elsewhere. Every
 //! problem with a file is reported as an `error` finding and the scan goes on.

@@ -14,7 +14,7 @@ use lexguard::Filter;
 use lexguard_extract::{Extractor, ParserUsed};
 use sha2::{Digest, Sha256};
 
-use crate::darklink::{self, ScriptCheck, Sites};
+use crate::darklink::{self, PageLocation, ScriptCheck, Sites, Stylesheets};
 use crate::evidence::{self, Manifest, Record};
 use crate::finding::{Finding, Kind, Summary};
 use crate::keyword;
@@ -101,6 +101,7 @@ pub struct Scanner {
     rules: Rules,
     scripts: ScriptCheck,
     sites: Sites,
+    styles: Stylesheets,
     extractor: Extractor,
     baseline: Option<Baseline>,
     lexicon: String,
@@ -155,12 +156,31 @@ struct Msg {
     evidence: Option<Record>,
 }
 
-fn error_finding(path: &Path, rule: &str, severity: u8, msg: String) -> Finding {
-    let mut f = Finding::new(Kind::Error, rule, severity).message(msg);
+fn error_finding(path: &Path, rule: &str, severity: u8, msg: String, zh: String) -> Finding {
+    let mut f = Finding::new(Kind::Error, rule, severity).messages(msg, zh);
     let (p, b) = walk::display(path);
     f.path = p;
     f.path_base64 = b;
     f
+}
+
+/// An I/O error for people, in Chinese (the OS text is English and stays in `message`).
+pub(crate) fn io_zh(kind: io::ErrorKind) -> &'static str {
+    match kind {
+        io::ErrorKind::NotFound => "文件或目录不存在",
+        io::ErrorKind::PermissionDenied => "权限不足",
+        io::ErrorKind::InvalidData => "数据无效",
+        io::ErrorKind::UnexpectedEof => "文件意外结束",
+        io::ErrorKind::Interrupted => "读取被中断",
+        io::ErrorKind::OutOfMemory => "内存不足",
+        io::ErrorKind::IsADirectory => "是目录而不是文件",
+        io::ErrorKind::NotADirectory => "路径中有非目录部分",
+        io::ErrorKind::StorageFull => "磁盘已满",
+        io::ErrorKind::ReadOnlyFilesystem => "文件系统只读",
+        io::ErrorKind::TimedOut => "操作超时",
+        io::ErrorKind::AlreadyExists => "文件已存在",
+        _ => "输入输出错误",
+    }
 }
 
 fn ignore_error_path(e: &ignore::Error) -> Option<PathBuf> {
@@ -183,19 +203,6 @@ fn is_loop(e: &ignore::Error) -> bool {
 
 fn io_kind(e: &ignore::Error) -> Option<io::ErrorKind> {
     e.io_error().map(io::Error::kind)
-}
-
-#[cfg(unix)]
-fn mode_mtime(m: &fs::Metadata) -> (u32, i64) {
-    use std::os::unix::fs::MetadataExt;
-    (m.mode(), m.mtime())
-}
-
-#[cfg(not(unix))]
-fn mode_mtime(m: &fs::Metadata) -> (u32, i64) {
-    let t =
-        m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64);
-    (if m.permissions().readonly() { 0o444 } else { 0o644 }, t)
 }
 
 /// Current UTC time, RFC 3339.
@@ -245,6 +252,7 @@ impl Scanner {
             sites: Sites::new(opts.own_domains.clone()),
             extractor: Extractor::new(opts.extract.clone()),
             scripts: ScriptCheck::new(),
+            styles: Stylesheets::new(),
             filter,
             filters,
             rules,
@@ -264,19 +272,49 @@ impl Scanner {
         &self.rules
     }
 
+    /// A report context for this scanner: its roots, webshell rule descriptions (English and
+    /// Chinese) and Chinese category names, `started` now.
+    pub fn report_context(&self) -> crate::report::Context {
+        let cats =
+            self.filter.lexicon().categories().iter().map(|c| (c.id.clone(), c.name.clone())).collect::<Vec<_>>();
+        crate::report::Context::new(
+            self.opts.roots.iter().map(|d| d.display().to_string()).collect(),
+            self.rules.describe(),
+            now_rfc3339(),
+        )
+        .with_zh(self.rules.describe_zh())
+        .with_categories(cats)
+    }
+
     /// Checks one file's content (no walking, no tamper, no evidence): keyword, darklink and
     /// webshell findings, `path` left empty.
     pub fn scan_bytes(&self, name: &str, content: &[u8]) -> Vec<Finding> {
+        self.scan_content(name, content, None)
+    }
+
+    /// Checks one file's content; with the page's location, stylesheets it links inside the
+    /// scanned tree are read too (see [`darklink`]).
+    pub fn scan_page(&self, name: &str, content: &[u8], page: PageLocation<'_>) -> Vec<Finding> {
+        self.scan_content(name, content, Some(page))
+    }
+
+    /// The stylesheets read so far (for tests and statistics).
+    pub fn stylesheets(&self) -> &Stylesheets {
+        &self.styles
+    }
+
+    fn scan_content(&self, name: &str, content: &[u8], page: Option<PageLocation<'_>>) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut encoding = None;
+        let mut decoder = encoding_rs::UTF_8;
         let ft = walk::file_type(name);
         let textual = ft != FileType::Other;
         let binary = memchr::memchr(0, &content[..content.len().min(8192)]).is_some();
         if textual && binary {
-            out.push(
-                Finding::new(Kind::Error, "error:binary", 1)
-                    .message(format!("binary content in a {ft:?} file; not scanned for keywords or links")),
-            );
+            out.push(Finding::new(Kind::Error, "error:binary", 1).messages(
+                format!("binary content in a {ft:?} file; not scanned for keywords or links"),
+                "文本类文件中含二进制内容，未做关键词和链接检查",
+            ));
         } else if textual && (self.opts.keyword || self.opts.darklink) {
             let doc = match ft {
                 FileType::Html => self.extractor.html(content),
@@ -286,11 +324,13 @@ impl Scanner {
                 _ => self.extractor.text(content),
             };
             encoding = Some(doc.charset.encoding.name().to_string());
+            decoder = doc.charset.encoding;
             if self.opts.keyword {
                 out.extend(keyword::check(&self.filter, &doc, content));
             }
             if self.opts.darklink && matches!(ft, FileType::Html | FileType::Template) {
-                out.extend(darklink::check_markup(&doc, content, &self.sites, &self.filter, &self.scripts));
+                let styles = page.map(|p| (&self.styles, p));
+                out.extend(darklink::check_markup(&doc, content, &self.sites, &self.filter, &self.scripts, styles));
             } else if self.opts.darklink && ft == FileType::Script {
                 let raw = self.extractor.plain(
                     content,
@@ -307,14 +347,25 @@ impl Scanner {
                 }
             }
             if doc.invalid_sequences > 0 {
-                out.push(Finding::new(Kind::Error, "error:encoding", 1).message(format!(
-                    "{} invalid or truncated byte sequence(s) for {} (read as U+FFFD)",
-                    doc.invalid_sequences,
-                    doc.charset.encoding.name()
-                )));
+                out.push(Finding::new(Kind::Error, "error:encoding", 1).messages(
+                    format!(
+                        "{} invalid or truncated byte sequence(s) for {} (read as U+FFFD)",
+                        doc.invalid_sequences,
+                        doc.charset.encoding.name()
+                    ),
+                    format!(
+                        "按 {} 解码时有 {} 处无效或截断的字节序列（按 U+FFFD 读取）",
+                        doc.charset.encoding.name(),
+                        doc.invalid_sequences
+                    ),
+                ));
             }
             if doc.parser == ParserUsed::Tolerant && !doc.notes.is_empty() {
-                out.push(Finding::new(Kind::Error, "error:malformed-html", 1).message(doc.notes.join("; ")));
+                // The parser's notes are English (lexguard-extract); the Chinese says what it means.
+                out.push(Finding::new(Kind::Error, "error:malformed-html", 1).messages(
+                    doc.notes.join("; "),
+                    format!("HTML 结构异常（{} 处），已改用容错解析器读取", doc.notes.len()),
+                ));
             }
         }
         if self.opts.webshell {
@@ -326,6 +377,9 @@ impl Scanner {
         for f in &mut out {
             if f.encoding.is_none() && f.kind != Kind::Error {
                 f.encoding.clone_from(&encoding);
+            }
+            if let (Some(span), Some(_), None) = (f.span, f.line, f.column) {
+                f.column = Some(keyword::column_of(content, span.bytes[0], decoder));
             }
         }
         out
@@ -471,13 +525,26 @@ impl Scanner {
     fn walk_error(&self, e: &ignore::Error) -> Msg {
         let path = ignore_error_path(e).unwrap_or_default();
         let f = if is_loop(e) {
-            error_finding(&path, "error:symlink-loop", 1, format!("symbolic link loop: {e}"))
+            error_finding(
+                &path,
+                "error:symlink-loop",
+                1,
+                format!("symbolic link loop: {e}"),
+                "符号链接形成循环，已跳过".into(),
+            )
         } else if io_kind(e) == Some(io::ErrorKind::NotFound) {
-            error_finding(&path, "error:broken-symlink", 1, format!("broken symbolic link: {e}"))
+            error_finding(
+                &path,
+                "error:broken-symlink",
+                1,
+                format!("broken symbolic link: {e}"),
+                "符号链接失效（目标不存在）".into(),
+            )
         } else if io_kind(e) == Some(io::ErrorKind::PermissionDenied) {
-            error_finding(&path, "error:permission", 2, format!("permission denied: {e}"))
+            error_finding(&path, "error:permission", 2, format!("permission denied: {e}"), "无权限读取".into())
         } else {
-            error_finding(&path, "error:walk", 2, e.to_string())
+            let zh = format!("遍历目录出错：{}", io_kind(e).map_or("无法读取", io_zh));
+            error_finding(&path, "error:walk", 2, e.to_string(), zh)
         };
         Msg { key: None, bytes: 0, file: false, findings: vec![f], evidence: None }
     }
@@ -485,7 +552,9 @@ impl Scanner {
     fn process(&self, entry: &ignore::DirEntry) -> Option<Msg> {
         let path = entry.path();
         let ft = entry.file_type()?;
-        if ft.is_dir() {
+        // A link, followed or not (the root itself is not one of the tree's links).
+        let is_link = entry.depth() > 0 && (ft.is_symlink() || entry.path_is_symlink());
+        if ft.is_dir() && !is_link {
             return None;
         }
         let (root, rel) = walk::relative(&self.opts.roots, path);
@@ -494,31 +563,50 @@ impl Scanner {
         if !self.filters.wants_file(rel_for_glob) {
             return None;
         }
-        let one = |f: Finding| Some(Msg { key: None, bytes: 0, file: true, findings: vec![f], evidence: None });
-        if ft.is_symlink() {
-            // Not followed: a link to nowhere is reported, others are skipped.
-            return match fs::metadata(path) {
-                Err(e) => one(error_finding(
-                    path,
-                    "error:broken-symlink",
-                    1,
-                    format!(
-                        "broken symbolic link to {}: {e}",
-                        fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default()
-                    ),
-                )),
-                Ok(_) => None,
-            };
+        let key = Some((root, walk::raw_bytes(rel)));
+        let one = |f: Finding| Some(Msg { key: key.clone(), bytes: 0, file: true, findings: vec![f], evidence: None });
+        let root_path = self.opts.roots.get(root).map_or(Path::new(""), PathBuf::as_path);
+        let target = if is_link { tamper::read_link_bytes(path).ok() } else { None };
+        let link_outside =
+            target.as_ref().is_some_and(|t| walk::link_leaves_root(root_path, path, &walk::path_from_bytes(t)));
+        if ft.is_symlink() || ft.is_dir() {
+            // A link not followed, or followed to a directory: compared by its target; a link
+            // to nowhere is reported.
+            let mut findings = Vec::new();
+            if ft.is_symlink() {
+                if let Err(e) = fs::metadata(path) {
+                    let t = target.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+                    findings.push(error_finding(
+                        path,
+                        "error:broken-symlink",
+                        1,
+                        format!("broken symbolic link to {t}: {e}"),
+                        format!("符号链接失效：目标 {t} {}", io_zh(e.kind())),
+                    ));
+                }
+            }
+            if let Some(base) = self.baseline.as_ref().filter(|_| is_link) {
+                let facts = Facts { link: target.as_deref(), unfollowed_link: true, link_outside, ..Facts::default() };
+                for mut f in tamper::compare(base, base.get(root, &walk::raw_bytes(rel)), &facts, "") {
+                    let (p, b) = walk::display(path);
+                    f.path = p;
+                    f.path_base64 = b;
+                    findings.push(f);
+                }
+            }
+            if findings.is_empty() && self.baseline.is_none() {
+                return None;
+            }
+            return Some(Msg { key, bytes: 0, file: false, findings, evidence: None });
         }
         if !ft.is_file() {
             return None;
         }
-        let key = Some((root, walk::raw_bytes(rel)));
         let meta = match entry.metadata() {
             Ok(m) => m,
-            Err(e) => return one(error_finding(path, "error:metadata", 2, e.to_string())),
+            Err(e) => return one(error_finding(path, "error:metadata", 2, e.to_string(), "无法读取文件属性".into())),
         };
-        let (mode, mtime) = mode_mtime(&meta);
+        let (mode, mtime, uid, gid) = walk::mode_owner(&meta);
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let mut file = match File::open(path) {
             Ok(f) => f,
@@ -528,9 +616,13 @@ impl Scanner {
                 } else {
                     ("error:open", 2)
                 };
-                let mut m = one(error_finding(path, rule, sev, format!("cannot open: {e}")))?;
-                m.key = key;
-                return Some(m);
+                return one(error_finding(
+                    path,
+                    rule,
+                    sev,
+                    format!("cannot open: {e}"),
+                    format!("无法打开：{}", io_zh(e.kind())),
+                ));
             }
         };
         let size = meta.len();
@@ -551,26 +643,37 @@ impl Scanner {
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
-                        let mut m = one(error_finding(path, "error:read", 2, format!("read error: {e}")))?;
-                        m.key = key;
-                        return Some(m);
+                        return one(error_finding(
+                            path,
+                            "error:read",
+                            2,
+                            format!("read error: {e}"),
+                            format!("读取出错：{}", io_zh(e.kind())),
+                        ));
                     }
                 }
             }
             sha = hex::encode(h.finalize());
-            findings.push(Finding::new(Kind::Error, "error:too-large", 1).message(format!(
-                "{n_total} bytes, over the size limit of {} bytes: hashed, content not scanned",
-                self.opts.walk.max_size
-            )));
+            findings.push(Finding::new(Kind::Error, "error:too-large", 1).messages(
+                format!(
+                    "{n_total} bytes, over the size limit of {} bytes: hashed, content not scanned",
+                    self.opts.walk.max_size
+                ),
+                format!("文件 {n_total} 字节，超过大小上限 {} 字节：只计算了哈希，未检查内容", self.opts.walk.max_size),
+            ));
             content = None;
         } else {
             let mut buf = Vec::with_capacity(size as usize + 1);
             if let Err(e) = file.by_ref().take(self.opts.walk.max_size + 1).read_to_end(&mut buf) {
-                let mut m = one(error_finding(path, "error:read", 2, format!("read error: {e}")))?;
-                m.key = key;
-                return Some(m);
+                return one(error_finding(
+                    path,
+                    "error:read",
+                    2,
+                    format!("read error: {e}"),
+                    format!("读取出错：{}", io_zh(e.kind())),
+                ));
             }
-            findings.extend(self.scan_bytes(&name, &buf));
+            findings.extend(self.scan_content(&name, &buf, Some(PageLocation { file: path, root: root_path })));
             sha = if self.baseline.is_some() || !findings.is_empty() {
                 hex::encode(Sha256::digest(&buf))
             } else {
@@ -582,11 +685,19 @@ impl Scanner {
         let bytes = content.as_ref().map_or(size, |c| c.len() as u64);
         if let Some(base) = &self.baseline {
             let entry = base.get(root, &walk::raw_bytes(rel));
-            let facts =
-                Facts { size: bytes, mode, sha256: &sha, content: content.as_deref(), script: is_script_name(&name) };
-            if let Some(f) = tamper::compare(base, entry, &facts, &rel.to_string_lossy()) {
-                findings.push(f);
-            }
+            let facts = Facts {
+                size: bytes,
+                mode,
+                uid,
+                gid,
+                sha256: &sha,
+                content: content.as_deref(),
+                script: is_script_name(&name),
+                link: target.as_deref(),
+                unfollowed_link: false,
+                link_outside,
+            };
+            findings.extend(tamper::compare(base, entry, &facts, &rel.to_string_lossy()));
         }
         if findings.is_empty() {
             return Some(Msg { key, bytes, file: true, findings, evidence: None });
@@ -622,8 +733,10 @@ impl Scanner {
                         f.evidence = Some(obj.clone());
                     }
                 }
-                Err(e) => findings
-                    .push(Finding::new(Kind::Error, "error:evidence", 2).message(format!("evidence not kept: {e}"))),
+                Err(e) => findings.push(
+                    Finding::new(Kind::Error, "error:evidence", 2)
+                        .messages(format!("evidence not kept: {e}"), format!("未能保存证据副本：{}", io_zh(e.kind()))),
+                ),
             }
         }
         for f in &mut findings {

@@ -4,10 +4,19 @@
 //! ```text
 //! "LXGBASE1\n"
 //! blobs: one raw-deflate stream per text file copy
-//! index: gzip'd JSON lines: a header, then one entry per file
+//! index: gzip'd JSON lines: a header, then one entry per file or symbolic link
 //! trailer: index offset (u64, little-endian), "LXGBEND1"
 //! ```
 //! so that a scan loads only the index and reads a copy when a file has changed.
+//!
+//! Index versions (the header's `format`):
+//! - `lexguard-baseline/1`: regular files only (path, size, mode, mtime, sha256, copy);
+//! - `lexguard-baseline/2` (written now): also symbolic links (their target, never followed
+//!   when the walk does not follow links) and, on Unix, the owner (`uid`, `gid`).
+//!
+//! Both are read. A version 1 baseline knows nothing of links and owners, so a scan against
+//! one reports no symlink or owner changes (it cannot tell them from links that were always
+//! there); write a new baseline to get them.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -24,8 +33,12 @@ use crate::finding::{Change, Finding, Kind};
 
 const MAGIC: &[u8] = b"LXGBASE1\n";
 const END: &[u8; 8] = b"LXGBEND1";
-/// The format name in the header.
-pub const FORMAT: &str = "lexguard-baseline/1";
+/// The format name written in the header.
+pub const FORMAT: &str = "lexguard-baseline/2";
+/// The first version: regular files only, no owners. Still read.
+pub const FORMAT_V1: &str = "lexguard-baseline/1";
+/// Symbolic link targets longer than this are cut (Linux allows 4095 bytes).
+const TARGET_LIMIT: usize = 4096;
 /// Text files up to this size get a compressed copy.
 pub const COPY_LIMIT: u64 = 4 << 20;
 /// Diffs are cut at this many bytes.
@@ -65,6 +78,20 @@ pub struct Entry {
     /// Where its compressed copy is: `[offset, length]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob: Option<[u64; 2]>,
+    /// Owner user id (Unix; version 2). `None` in version 1 baselines and elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// Owner group id (Unix; version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<u32>,
+    /// When the path is a symbolic link (version 2): its target as stored in the link (lossy
+    /// when not UTF-8). An unfollowed link has size 0 and an empty `sha256`; a link followed
+    /// to a file (`--follow-symlinks`) also has the file's size, mode and hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The raw link target in base64, when it is not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_base64: Option<String>,
 }
 
 impl Entry {
@@ -78,6 +105,40 @@ impl Entry {
             None => self.path.clone().into_bytes(),
         }
     }
+
+    /// The raw link target bytes, when the path is a symbolic link.
+    pub fn raw_link(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let l = self.link.as_ref()?;
+        Some(match &self.link_base64 {
+            Some(b) => base64::engine::general_purpose::STANDARD.decode(b).unwrap_or_else(|_| l.clone().into_bytes()),
+            None => l.clone().into_bytes(),
+        })
+    }
+
+    /// Whether the path is a symbolic link that was not followed (no content recorded).
+    pub fn is_unfollowed_link(&self) -> bool {
+        self.link.is_some() && self.sha256.is_empty()
+    }
+}
+
+/// Text and, when not UTF-8, base64 of raw bytes (paths and link targets).
+pub(crate) fn text_and_base64(raw: Vec<u8>) -> (String, Option<String>) {
+    use base64::Engine as _;
+    match String::from_utf8(raw) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            let raw = e.into_bytes();
+            (String::from_utf8_lossy(&raw).into_owned(), Some(base64::engine::general_purpose::STANDARD.encode(&raw)))
+        }
+    }
+}
+
+/// The raw bytes of a link's target, cut at 4 KiB.
+pub fn read_link_bytes(path: &Path) -> io::Result<Vec<u8>> {
+    let mut t = crate::walk::raw_bytes(&std::fs::read_link(path)?);
+    t.truncate(TARGET_LIMIT);
+    Ok(t)
 }
 
 /// Writes a baseline file.
@@ -193,8 +254,11 @@ impl Baseline {
         let mut lines = BufReader::new(gz).lines();
         let header: Header = serde_json::from_str(&lines.next().ok_or_else(|| bad("empty baseline index"))??)
             .map_err(|e| bad(format!("baseline header: {e}")))?;
-        if header.format != FORMAT {
-            return Err(bad(format!("unsupported baseline format {:?}", header.format)));
+        if header.format != FORMAT && header.format != FORMAT_V1 {
+            return Err(bad(format!(
+                "unsupported baseline format {:?} (this lexguard reads {FORMAT_V1} and {FORMAT}; a newer lexguard wrote it?)",
+                header.format
+            )));
         }
         let mut entries = HashMap::new();
         for (i, line) in lines.enumerate() {
@@ -206,6 +270,11 @@ impl Baseline {
             entries.insert((e.root, e.raw_path()), e);
         }
         Ok(Baseline { header, entries, path: path.to_path_buf() })
+    }
+
+    /// Whether the baseline records symbolic links and owners (version 2 and later).
+    pub fn records_links_and_owners(&self) -> bool {
+        self.header.format != FORMAT_V1
     }
 
     /// The entry of a file.
@@ -239,21 +308,45 @@ impl Baseline {
     }
 }
 
-/// What a scan saw of a file.
-#[derive(Clone, Debug)]
+/// What a scan saw of a file or symbolic link.
+#[derive(Clone, Debug, Default)]
 pub struct Facts<'a> {
     /// Size.
     pub size: u64,
     /// Mode bits.
     pub mode: u32,
-    /// SHA-256 hex.
+    /// Owner user id (Unix).
+    pub uid: Option<u32>,
+    /// Owner group id (Unix).
+    pub gid: Option<u32>,
+    /// SHA-256 hex (empty for a link that was not followed).
     pub sha256: &'a str,
     /// The content, when it was read whole.
     pub content: Option<&'a [u8]>,
     /// Whether the file is server-side script (changes there matter more).
     pub script: bool,
+    /// The raw link target, when the path is a symbolic link (followed or not).
+    pub link: Option<&'a [u8]>,
+    /// Whether the link was not followed (nothing but the target to compare).
+    pub unfollowed_link: bool,
+    /// Whether the link resolves outside the scanned directory.
+    pub link_outside: bool,
 }
 
+fn tamper(rule: &str, severity: u8, change: Change, category: &str, en: String, zh: String) -> Finding {
+    let mut f = Finding::new(Kind::Tamper, rule, severity).messages(en, zh);
+    f.change = Some(change);
+    f.category = Some(category.into());
+    f
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn owner(uid: Option<u32>, gid: Option<u32>) -> String {
+    format!("{}:{}", uid.map_or("?".into(), |u| u.to_string()), gid.map_or("?".into(), |g| g.to_string()))
+}
 /// A unified diff of two texts (lossily decoded), cut at 64 KiB.
 pub fn diff(old: &[u8], new: &[u8], name: &str) -> String {
     let a = lexguard_extract::decode_text(old, None).text;
@@ -271,42 +364,160 @@ pub fn diff(old: &[u8], new: &[u8], name: &str) -> String {
     s
 }
 
-/// Compares a file with its baseline entry.
-pub fn compare(base: &Baseline, entry: Option<&Entry>, now: &Facts<'_>, name: &str) -> Option<Finding> {
+/// Compares a file or symbolic link with its baseline entry: added, modified (content, mode,
+/// owner, link target, or a file replaced by a link and the other way round). A version 1
+/// baseline records neither links nor owners, so neither is compared against one.
+pub fn compare(base: &Baseline, entry: Option<&Entry>, now: &Facts<'_>, name: &str) -> Vec<Finding> {
     let script_bump = u8::from(now.script);
+    let v2 = base.records_links_and_owners();
+    let outside = u8::from(now.link_outside);
+    let outside_en = if now.link_outside { ", outside the scanned directory" } else { "" };
+    let outside_zh = if now.link_outside { "，指向扫描目录之外" } else { "" };
+    let mut out = Vec::new();
     let Some(e) = entry else {
-        let mut f = Finding::new(Kind::Tamper, "tamper:added", 2 + script_bump);
-        f.change = Some(Change::Added);
-        f.category = Some("added".into());
-        f.message = Some(format!("new file since the baseline ({} bytes)", now.size));
-        return Some(f);
+        match now.link {
+            Some(t) if v2 => {
+                let t = lossy(t);
+                out.push(tamper(
+                    "tamper:symlink-added",
+                    3 + outside,
+                    Change::Added,
+                    "symlink",
+                    format!("new symbolic link since the baseline, to {t}{outside_en}"),
+                    format!("基线之后新增的符号链接，指向 {t}{outside_zh}"),
+                ));
+            }
+            // A version 1 baseline never recorded links: it cannot tell a new one.
+            Some(_) if now.unfollowed_link => {}
+            _ => out.push(tamper(
+                "tamper:added",
+                2 + script_bump,
+                Change::Added,
+                "added",
+                format!("new file since the baseline ({} bytes)", now.size),
+                format!("基线之后新增的文件（{} 字节）", now.size),
+            )),
+        }
+        return out;
     };
+    if v2 {
+        match (e.raw_link(), now.link) {
+            (Some(old), Some(new)) if old != new => out.push(tamper(
+                "tamper:symlink-retargeted",
+                3 + outside,
+                Change::Modified,
+                "symlink",
+                format!("symbolic link retargeted since the baseline: {} → {}{outside_en}", lossy(&old), lossy(new)),
+                format!("符号链接的目标自基线以来已改变：{} → {}{outside_zh}", lossy(&old), lossy(new)),
+            )),
+            (Some(old), None) => {
+                out.push(tamper(
+                    "tamper:modified",
+                    3 + script_bump,
+                    Change::Modified,
+                    "symlink",
+                    format!(
+                        "was a symbolic link to {} in the baseline, now a regular file ({} bytes)",
+                        lossy(&old),
+                        now.size
+                    ),
+                    format!("基线中是指向 {} 的符号链接，现在是普通文件（{} 字节）", lossy(&old), now.size),
+                ));
+                return out;
+            }
+            (None, Some(new)) => {
+                out.push(tamper(
+                    "tamper:modified",
+                    3 + outside.max(script_bump),
+                    Change::Modified,
+                    "symlink",
+                    format!(
+                        "was a regular file in the baseline ({} bytes), now a symbolic link to {}{outside_en}",
+                        e.size,
+                        lossy(new)
+                    ),
+                    format!("基线中是普通文件（{} 字节），现在是指向 {} 的符号链接{outside_zh}", e.size, lossy(new)),
+                ));
+                return out;
+            }
+            _ => {}
+        }
+    }
+    // A link not followed (now or when the baseline was made) has no content to compare.
+    if now.unfollowed_link || e.sha256.is_empty() {
+        return out;
+    }
     if e.sha256 != now.sha256 || e.size != now.size {
-        let mut f = Finding::new(Kind::Tamper, "tamper:modified", 3 + script_bump);
-        f.change = Some(Change::Modified);
-        f.category = Some("modified".into());
-        f.message = Some(format!("content changed since the baseline ({} → {} bytes)", e.size, now.size));
+        let mut f = tamper(
+            "tamper:modified",
+            3 + script_bump,
+            Change::Modified,
+            "modified",
+            format!("content changed since the baseline ({} → {} bytes)", e.size, now.size),
+            format!("内容自基线以来已改变（{} → {} 字节）", e.size, now.size),
+        );
         if let (Some(new), Ok(Some(old))) = (now.content.filter(|c| is_text(c)), base.copy(e)) {
             f.diff = Some(diff(&old, new, name));
         }
-        return Some(f);
+        out.push(f);
+        return out;
     }
-    if e.mode != now.mode {
-        let mut f = Finding::new(Kind::Tamper, "tamper:mode", 2);
-        f.change = Some(Change::Modified);
-        f.category = Some("mode".into());
-        f.message = Some(format!("mode changed since the baseline ({:o} → {:o})", e.mode & 0o7777, now.mode & 0o7777));
-        return Some(f);
+    let mode_changed = e.mode & 0o7777 != now.mode & 0o7777;
+    let owner_changed = v2
+        && e.uid.is_some()
+        && now.uid.is_some()
+        && (e.uid != now.uid || (e.gid.is_some() && now.gid.is_some() && e.gid != now.gid));
+    let (mode_en, mode_zh) = if mode_changed {
+        let (a, b) = (e.mode & 0o7777, now.mode & 0o7777);
+        (format!("mode {a:o} → {b:o}"), format!("权限 {a:o} → {b:o}"))
+    } else {
+        Default::default()
+    };
+    if owner_changed {
+        let (a, b) = (owner(e.uid, e.gid), owner(now.uid, now.gid));
+        let mut en = format!("owner changed since the baseline, content unchanged (uid:gid {a} → {b}");
+        let mut zh = format!("属主自基线以来已改变，内容未变（uid:gid {a} → {b}");
+        if mode_changed {
+            en.push_str(&format!("; {mode_en}"));
+            zh.push_str(&format!("；{mode_zh}"));
+        }
+        en.push(')');
+        zh.push('）');
+        out.push(tamper("tamper:owner", 2 + script_bump, Change::Modified, "owner", en, zh));
+    } else if mode_changed {
+        out.push(tamper(
+            "tamper:mode",
+            2,
+            Change::Modified,
+            "mode",
+            format!("mode changed since the baseline, content unchanged ({mode_en})"),
+            format!("权限自基线以来已改变，内容未变（{mode_zh}）"),
+        ));
     }
-    None
+    out
 }
 
-/// A finding for a file in the baseline that is gone.
+/// A finding for a file or symbolic link in the baseline that is gone.
 pub fn deleted(e: &Entry, script: bool) -> Finding {
-    let mut f = Finding::new(Kind::Tamper, "tamper:deleted", 2 + u8::from(script));
-    f.change = Some(Change::Deleted);
-    f.category = Some("deleted".into());
-    f.message = Some(format!("deleted since the baseline (was {} bytes, sha256 {})", e.size, e.sha256));
+    if let Some(t) = e.raw_link() {
+        let t = lossy(&t);
+        return tamper(
+            "tamper:symlink-removed",
+            2,
+            Change::Deleted,
+            "symlink",
+            format!("symbolic link removed since the baseline (was to {t})"),
+            format!("基线之后被删除的符号链接（原指向 {t}）"),
+        );
+    }
+    let mut f = tamper(
+        "tamper:deleted",
+        2 + u8::from(script),
+        Change::Deleted,
+        "deleted",
+        format!("deleted since the baseline (was {} bytes, sha256 {})", e.size, e.sha256),
+        format!("基线之后被删除的文件（原 {} 字节，sha256 {}）", e.size, e.sha256),
+    );
     f.sha256 = Some(e.sha256.clone());
     f
 }
@@ -321,6 +532,8 @@ pub struct BaselineStats {
     pub bytes: u64,
     /// Text copies kept.
     pub copies: u64,
+    /// Symbolic links recorded (their targets).
+    pub links: u64,
 }
 
 /// A baseline entry with its compressed copy, or an error finding.
@@ -393,7 +606,12 @@ pub fn write_baseline(
         for m in rx.iter() {
             match m {
                 Msg::File(e, blob) => {
-                    stats.files += 1;
+                    if e.link.is_some() {
+                        stats.links += 1;
+                    }
+                    if !e.is_unfollowed_link() {
+                        stats.files += 1;
+                    }
                     stats.bytes += e.size;
                     progress.files.fetch_add(1, Ordering::Relaxed);
                     progress.bytes.fetch_add(e.size, Ordering::Relaxed);
@@ -423,13 +641,16 @@ fn baseline_entry(
     filters: &crate::walk::Filters,
     entry: &ignore::DirEntry,
 ) -> Option<EntryResult> {
-    use base64::Engine as _;
     use sha2::{Digest, Sha256};
 
     use crate::walk;
 
     let ft = entry.file_type()?;
-    if !ft.is_file() {
+    // A link is recorded as a link: unfollowed (its target only), or followed to a file (its
+    // target and the file) or a directory (its target; the files below are entries of their
+    // own). The root itself is not an entry.
+    let is_link = entry.depth() > 0 && (ft.is_symlink() || entry.path_is_symlink());
+    if !(ft.is_file() || is_link) {
         return None;
     }
     let path = entry.path();
@@ -445,17 +666,43 @@ fn baseline_entry(
         f.path_base64 = b;
         f
     };
-    let meta = match entry.metadata() {
+    let (path_s, path_b64) = text_and_base64(walk::raw_bytes(rel));
+    let (link, link_base64) = if is_link {
+        match read_link_bytes(path) {
+            Ok(t) => {
+                let (t, b) = text_and_base64(t);
+                (Some(t), b)
+            }
+            Err(e) => return Some(Err(err("error:readlink", format!("cannot read the symbolic link: {e}")))),
+        }
+    } else {
+        (None, None)
+    };
+    // The link's own metadata when it is not followed, else the file's.
+    let meta =
+        if ft.is_symlink() { std::fs::symlink_metadata(path) } else { entry.metadata().map_err(io::Error::other) };
+    let meta = match meta {
         Ok(m) => m,
         Err(e) => return Some(Err(err("error:metadata", e.to_string()))),
     };
-    #[cfg(unix)]
-    let (mode, mtime) = {
-        use std::os::unix::fs::MetadataExt;
-        (meta.mode(), meta.mtime())
+    let (mode, mtime, uid, gid) = crate::walk::mode_owner(&meta);
+    let mut e = Entry {
+        root,
+        path: path_s,
+        path_base64: path_b64,
+        size: 0,
+        mode,
+        mtime,
+        sha256: String::new(),
+        blob: None,
+        uid,
+        gid,
+        link,
+        link_base64,
     };
-    #[cfg(not(unix))]
-    let (mode, mtime) = (0o644u32, 0i64);
+    if !ft.is_file() {
+        return Some(Ok((e, None)));
+    }
     let mut f = match File::open(path) {
         Ok(f) => f,
         Err(e) => return Some(Err(err("error:open", format!("cannot open: {e}")))),
@@ -479,26 +726,106 @@ fn baseline_entry(
             Err(e) => return Some(Err(err("error:read", format!("read error: {e}")))),
         }
     }
-    let raw = walk::raw_bytes(rel);
-    let (path_s, path_b64) = match String::from_utf8(raw) {
-        Ok(s) => (s, None),
-        Err(e) => {
-            let raw = e.into_bytes();
-            (String::from_utf8_lossy(&raw).into_owned(), Some(base64::engine::general_purpose::STANDARD.encode(&raw)))
-        }
-    };
     let blob = (keep && is_text(&content)).then(|| compress(&content));
-    Some(Ok((
+    e.size = size;
+    e.sha256 = hex::encode(h.finalize());
+    Some(Ok((e, blob)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base_with(format: &str, entries: Vec<Entry>) -> (tempfile::TempDir, Baseline) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b");
+        let header = Header { format: format.into(), created: String::new(), scanner: String::new(), roots: vec![] };
+        let mut w = BaselineWriter::create(&p, header).unwrap();
+        for e in entries {
+            w.add(e, None).unwrap();
+        }
+        w.finish().unwrap();
+        let b = Baseline::open(&p).unwrap();
+        (dir, b)
+    }
+
+    fn entry(path: &str) -> Entry {
         Entry {
-            root,
-            path: path_s,
-            path_base64: path_b64,
-            size,
-            mode,
-            mtime,
-            sha256: hex::encode(h.finalize()),
+            root: 0,
+            path: path.into(),
+            path_base64: None,
+            size: 3,
+            mode: 0o100644,
+            mtime: 0,
+            sha256: "abc".into(),
             blob: None,
-        },
-        blob,
-    )))
+            uid: Some(1000),
+            gid: Some(1000),
+            link: None,
+            link_base64: None,
+        }
+    }
+
+    fn facts() -> Facts<'static> {
+        Facts { size: 3, mode: 0o100644, uid: Some(1000), gid: Some(1000), sha256: "abc", ..Facts::default() }
+    }
+
+    #[test]
+    fn owner_and_mode_changes_say_what_changed() {
+        let (_d, b) = base_with(FORMAT, vec![entry("a.php")]);
+        let e = b.get(0, b"a.php");
+        assert!(compare(&b, e, &facts(), "a.php").is_empty());
+        let now = Facts { uid: Some(33), gid: Some(33), mode: 0o100666, script: true, ..facts() };
+        let f = compare(&b, e, &now, "a.php");
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].rule.as_str(), f[0].severity, f[0].change), ("tamper:owner", 3, Some(Change::Modified)));
+        assert_eq!(
+            f[0].message.as_deref(),
+            Some("owner changed since the baseline, content unchanged (uid:gid 1000:1000 → 33:33; mode 644 → 666)")
+        );
+        assert_eq!(
+            f[0].message_zh.as_deref(),
+            Some("属主自基线以来已改变，内容未变（uid:gid 1000:1000 → 33:33；权限 644 → 666）")
+        );
+        // Group only.
+        let f = compare(&b, e, &Facts { gid: Some(0), ..facts() }, "a.php");
+        assert_eq!(f[0].rule, "tamper:owner");
+        // A content change wins over owner and mode.
+        let f = compare(&b, e, &Facts { sha256: "def", uid: Some(0), ..facts() }, "a.php");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, "tamper:modified");
+    }
+
+    #[test]
+    fn version_1_entries_have_no_owner_to_compare() {
+        let mut e1 = entry("a.php");
+        e1.uid = None;
+        e1.gid = None;
+        let (_d, b) = base_with(FORMAT_V1, vec![e1]);
+        let e = b.get(0, b"a.php");
+        assert!(compare(&b, e, &Facts { uid: Some(0), gid: Some(0), ..facts() }, "a.php").is_empty());
+        // Nor links: a link unknown to a version 1 baseline is not reported.
+        let link = Facts { link: Some(b"x".as_slice()), unfollowed_link: true, ..Facts::default() };
+        assert!(compare(&b, None, &link, "l").is_empty());
+        let (_d2, b2) = base_with(FORMAT, vec![]);
+        assert_eq!(compare(&b2, None, &link, "l")[0].rule, "tamper:symlink-added");
+    }
+
+    #[test]
+    fn link_targets_round_trip_as_raw_bytes() {
+        let mut l = entry("l");
+        let (t, b64) = text_and_base64(b"caf\xe9/x".to_vec());
+        l.link = Some(t);
+        l.link_base64 = b64;
+        l.sha256 = String::new();
+        let (_d, b) = base_with(FORMAT, vec![l]);
+        let e = b.get(0, b"l").unwrap();
+        assert_eq!(e.raw_link().unwrap(), b"caf\xe9/x");
+        assert!(e.is_unfollowed_link());
+        let same = Facts { link: Some(b"caf\xe9/x".as_slice()), unfollowed_link: true, ..Facts::default() };
+        assert!(compare(&b, Some(e), &same, "l").is_empty());
+        let other = Facts { link: Some(b"caf\xe8/x".as_slice()), ..same };
+        assert_eq!(compare(&b, Some(e), &other, "l")[0].rule, "tamper:symlink-retargeted");
+        assert_eq!(deleted(e, false).rule, "tamper:symlink-removed");
+    }
 }

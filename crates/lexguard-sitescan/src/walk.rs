@@ -136,6 +136,57 @@ pub fn raw_bytes(p: &Path) -> Vec<u8> {
     }
 }
 
+/// Mode bits, mtime (seconds) and, on Unix, owner uid and gid of a file's metadata.
+#[cfg(unix)]
+pub fn mode_owner(m: &std::fs::Metadata) -> (u32, i64, Option<u32>, Option<u32>) {
+    use std::os::unix::fs::MetadataExt;
+    (m.mode(), m.mtime(), Some(m.uid()), Some(m.gid()))
+}
+
+/// Mode bits (read-only or not), mtime (seconds) and no owner (not Unix).
+#[cfg(not(unix))]
+pub fn mode_owner(m: &std::fs::Metadata) -> (u32, i64, Option<u32>, Option<u32>) {
+    let t =
+        m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64);
+    (if m.permissions().readonly() { 0o444 } else { 0o644 }, t, None, None)
+}
+
+/// Whether a symbolic link at `link` with target `target` points outside `root`, judged on
+/// the paths alone (`..` resolved lexically; nothing is followed).
+pub fn link_leaves_root(root: &Path, link: &Path, target: &Path) -> bool {
+    use std::path::Component;
+    let joined = if target.is_absolute() { target.to_path_buf() } else { link.parent().unwrap_or(root).join(target) };
+    let norm = |p: &Path| {
+        let mut out = PathBuf::new();
+        for c in p.components() {
+            match c {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    let abs =
+        |p: &Path| if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+    !norm(&abs(&joined)).starts_with(norm(&abs(root)))
+}
+
+/// A path from raw bytes (lossy where paths are not bytes).
+pub fn path_from_bytes(b: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(b))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(b).into_owned())
+    }
+}
+
 /// A path for reports: lossy text, and base64 of the raw bytes when they are not UTF-8.
 pub fn display(p: &Path) -> (String, Option<String>) {
     let raw = raw_bytes(p);

@@ -364,7 +364,7 @@ impl Rules {
         out
     }
 
-    fn pattern_rule(&self, rule: &Rule, ctx: &Ctx<'_>) -> Option<(usize, usize, Option<String>)> {
+    fn pattern_rule(&self, rule: &Rule, ctx: &Ctx<'_>) -> Option<Match> {
         if !rule.all.is_empty() {
             if !rule.all.iter().all(|r| r.is_match(ctx.code)) {
                 return None;
@@ -517,7 +517,7 @@ impl Rules {
         (tainted, direct)
     }
 
-    fn builtin(&self, b: Builtin, rule: &Rule, ctx: &Ctx<'_>) -> Option<(usize, usize, Option<String>)> {
+    fn builtin(&self, b: Builtin, rule: &Rule, ctx: &Ctx<'_>) -> Option<Match> {
         let code = ctx.code;
         match b {
             Builtin::PregE => {
@@ -611,7 +611,10 @@ impl Rules {
                         first = first.min(m.start());
                     }
                 }
-                (hit.len() >= 3).then(|| (first, first, Some(format!("capability groups: {}", hit.join(", ")))))
+                (hit.len() >= 3).then(|| {
+                    let en = format!("capability groups: {}", hit.join(", "));
+                    (first, first, Some((en, format!("能力组：{}", hit.join("、")))))
+                })
             }
             Builtin::Entropy => {
                 for (start, end) in long_tokens(code, 400) {
@@ -624,7 +627,10 @@ impl Rules {
                         return Some((
                             start,
                             end,
-                            Some(format!("token of {} bytes, entropy {e:.2} bits/byte", end - start)),
+                            Some((
+                                format!("token of {} bytes, entropy {e:.2} bits/byte", end - start),
+                                format!("{} 字节的高熵字符串，熵 {e:.2} 比特/字节", end - start),
+                            )),
                         ));
                     }
                 }
@@ -770,7 +776,10 @@ pub fn entropy(b: &[u8]) -> f64 {
         .sum()
 }
 
-fn finding(rule: &Rule, code: &[u8], start: usize, end: usize, detail: Option<String>) -> Finding {
+/// A rule's match: start, end, and a detail in English and Chinese.
+type Match = (usize, usize, Option<(String, String)>);
+
+fn finding(rule: &Rule, code: &[u8], start: usize, end: usize, detail: Option<(String, String)>) -> Finding {
     let mut f = Finding::new(Kind::Webshell, format!("webshell:{}", rule.id), rule.severity);
     f.category = Some(rule.class.clone());
     f.line = Some(line_of(code, start));
@@ -779,10 +788,18 @@ fn finding(rule: &Rule, code: &[u8], start: usize, end: usize, detail: Option<St
     let snip = String::from_utf8_lossy(&code[start.min(code.len())..shown_end]).replace(['\n', '\r', '\t'], " ");
     f.highlight = Some([0, snip.len()]);
     f.snippet = Some(snip);
-    f.message = Some(match detail {
-        Some(d) => format!("{} ({d})", rule.message),
-        None => rule.message.clone(),
-    });
+    // Rules without a Chinese message (own rule files) get none: the HTML report then shows
+    // the rule's own text.
+    match detail {
+        Some((en, zh)) => {
+            f.message = Some(format!("{} ({en})", rule.message));
+            f.message_zh = rule.message_zh.as_ref().map(|m| format!("{m}（{zh}）"));
+        }
+        None => {
+            f.message = Some(rule.message.clone());
+            f.message_zh.clone_from(&rule.message_zh);
+        }
+    }
     f
 }
 

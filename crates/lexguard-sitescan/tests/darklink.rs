@@ -146,3 +146,199 @@ fn pathological_nesting_finishes() {
     let f = darklinks("deep.html", &page(&body));
     assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"));
 }
+
+mod external_stylesheets {
+    use std::path::Path;
+
+    use lexguard_sitescan::darklink::{PageLocation, STYLESHEET_LIMIT, Sites, Stylesheets};
+    use lexguard_sitescan::{Finding, Kind, ScanOptions, Scanner};
+
+    use super::{LINKS, page};
+    use crate::common::{filter, scan_with, write};
+
+    fn head(links: &str, body: &str) -> String {
+        page(body).replace("<title>", &format!("{links}<title>"))
+    }
+
+    fn darklinks_in(dir: &Path) -> Vec<Finding> {
+        let mut opts = ScanOptions::new([dir]);
+        opts.own_domains = vec!["example.com".into()];
+        scan_with(opts).0.into_iter().filter(|f| f.kind == Kind::Darklink).collect()
+    }
+
+    #[test]
+    fn a_class_hidden_in_a_linked_stylesheet_raises_a_finding() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        write(
+            d,
+            "css/site.css",
+            "/* site */\nbody { color: #333 }\n.friend-links { display: none }\n#fl { position: absolute; left: -9999px }\n",
+        );
+        write(
+            d,
+            "a.html",
+            head(
+                r#"<link rel="stylesheet" href="css/site.css">"#,
+                &format!(r#"<div class="friend-links">{LINKS}</div>"#),
+            ),
+        );
+        write(
+            d,
+            "news/b.html",
+            head(r#"<link href="/css/site.css?v=3" rel="Stylesheet">"#, &format!(r#"<div id="fl">{LINKS}</div>"#)),
+        );
+        write(
+            d,
+            "news/c.html",
+            head(
+                r#"<link rel="stylesheet" href="../css/site.css">"#,
+                &format!(r#"<div class="friend-links">{LINKS}</div>"#),
+            ),
+        );
+        write(
+            d,
+            "news/d.html",
+            head(
+                r#"<link rel="stylesheet" href="https://www.example.com/css/site.css">"#,
+                &format!(r#"<div class="friend-links">{LINKS}</div>"#),
+            ),
+        );
+        // Relative to the site root when not found beside the page (a template in a subdirectory).
+        write(
+            d,
+            "tpl/e.html",
+            head(
+                r#"<link rel="stylesheet" href="css/site.css">"#,
+                &format!(r#"<div class="friend-links">{LINKS}</div>"#),
+            ),
+        );
+        // Same page with the rule in a <style> block: same severity.
+        write(
+            d,
+            "inline.html",
+            head(
+                "<style>.friend-links { display: none }</style>",
+                &format!(r#"<div class="friend-links">{LINKS}</div>"#),
+            ),
+        );
+        let f = darklinks_in(d);
+        let at = |p: &str| f.iter().filter(|x| x.path.ends_with(p)).collect::<Vec<_>>();
+        for p in ["/a.html", "news/b.html", "news/c.html", "news/d.html", "tpl/e.html", "inline.html"] {
+            assert_eq!(at(p).len(), 1, "{p}: {f:#?}");
+            assert_eq!(at(p)[0].rule, "darklink:hidden-link");
+            assert_eq!(at(p)[0].severity, at("inline.html")[0].severity, "{p}");
+        }
+        let m = at("/a.html")[0].message.as_deref().unwrap();
+        assert!(m.contains(".friend-links {display:none} in stylesheet css/site.css"), "{m}");
+        assert!(
+            at("news/b.html")[0]
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("#fl {left:-9999px (off-screen)} in stylesheet css/site.css")
+        );
+        let zh = at("/a.html")[0].message_zh.as_deref().unwrap();
+        assert!(zh.contains("样式表 css/site.css 中的 .friend-links {display:none}"), "{zh}");
+        // CSS alone never raises a finding.
+        assert!(f.iter().all(|x| !x.path.ends_with(".css")));
+    }
+
+    #[test]
+    fn only_local_files_inside_the_tree_are_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = tmp.path().join("www");
+        // A stylesheet outside the scanned directory, reached by "..", an absolute path, a
+        // symbolic link, or named by a URL: never read.
+        write(tmp.path(), "outside.css", ".fl { display: none }");
+        let out = tmp.path().join("outside.css");
+        write(
+            &site,
+            "a.html",
+            head(r#"<link rel="stylesheet" href="../outside.css">"#, &format!(r#"<div class="fl">{LINKS}</div>"#)),
+        );
+        write(
+            &site,
+            "b.html",
+            head(
+                &format!(r#"<link rel="stylesheet" href="{}">"#, out.display()),
+                &format!(r#"<div class="fl">{LINKS}</div>"#),
+            ),
+        );
+        write(
+            &site,
+            "c.html",
+            head(
+                r#"<link rel="stylesheet" href="http://cdn.spam.cc/fl.css"><link rel="stylesheet" href="file:///etc/x.css">"#,
+                &format!(r#"<div class="fl">{LINKS}</div>"#),
+            ),
+        );
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&out, site.join("linked.css")).unwrap();
+            write(
+                &site,
+                "d.html",
+                head(r#"<link rel="stylesheet" href="linked.css">"#, &format!(r#"<div class="fl">{LINKS}</div>"#)),
+            );
+        }
+        // Not a stylesheet link, and a stylesheet too large to read.
+        write(
+            &site,
+            "big.css",
+            format!(".fl {{ display: none }}\n{}", "/* padding */\n".repeat((STYLESHEET_LIMIT / 14 + 1) as usize)),
+        );
+        write(
+            &site,
+            "e.html",
+            head(
+                r#"<link rel="icon" href="big.css"><link rel="stylesheet" href="big.css">"#,
+                &format!(r#"<div class="fl">{LINKS}</div>"#),
+            ),
+        );
+        let f = darklinks_in(&site);
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn stylesheets_are_parsed_once_per_scan() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        write(d, "css/a.css", ".x { display: none }");
+        write(d, "css/plain.css", "body { margin: 0 }");
+        let links = r#"<link rel="stylesheet" href="css/a.css"><link rel="stylesheet" href="css/plain.css">"#;
+        for i in 0..20 {
+            write(d, &format!("p{i}.html"), head(links, &format!(r#"<div class="x">{LINKS}</div>"#)));
+        }
+        let s = Scanner::new(filter(), ScanOptions::new([d])).unwrap();
+        let mut n = 0;
+        s.run(&Default::default(), |f| {
+            n += usize::from(f.kind == Kind::Darklink);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 20);
+        assert_eq!(s.stylesheets().parsed(), 2, "each stylesheet read once");
+        // The same cache answers scan_page directly too.
+        let page_file = d.join("p0.html");
+        let content = std::fs::read(&page_file).unwrap();
+        let f = s.scan_page("p0.html", &content, PageLocation { file: &page_file, root: d });
+        assert_eq!(f.iter().filter(|x| x.kind == Kind::Darklink).count(), 1);
+        assert_eq!(s.stylesheets().parsed(), 2);
+        // Without a location (scan_bytes), no stylesheet is looked up.
+        assert!(s.scan_bytes("p0.html", &content).iter().all(|x| x.kind != Kind::Darklink));
+        // Resolution, for the record.
+        let st = Stylesheets::new();
+        let sites = Sites::new(["example.com".to_string()]);
+        let page = PageLocation { file: &page_file, root: d };
+        let want = std::fs::canonicalize(d.join("css/a.css")).unwrap();
+        for href in
+            ["css/a.css", "./css/a.css", "/css/a.css", "css/a.css?v=1#x", "//example.com/css/a.css", "css/%61.css"]
+        {
+            assert_eq!(st.resolve(href, page, &sites), Some(want.clone()), "{href}");
+        }
+        for href in ["//cdn.cc/css/a.css", "data:text/css,.x{}", "../a.css", "css/", ""] {
+            assert_eq!(st.resolve(href, page, &sites), None, "{href}");
+        }
+    }
+}

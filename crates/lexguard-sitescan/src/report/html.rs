@@ -53,6 +53,11 @@ pub fn severity_zh(s: u8) -> &'static str {
     }
 }
 
+/// The Chinese name of a keyword category (the id when the lexicon gives none).
+pub fn category_name_zh<'c>(ctx: &'c Context, id: &'c str) -> &'c str {
+    ctx.categories_zh.iter().find(|(c, _)| c == id).map_or(id, |(_, n)| n.as_str())
+}
+
 /// A Chinese description of a rule.
 pub fn rule_zh(ctx: &Context, rule: &str) -> String {
     if let Some((_, z)) = ctx.rules_zh.iter().find(|(id, _)| id == rule) {
@@ -60,15 +65,21 @@ pub fn rule_zh(ctx: &Context, rule: &str) -> String {
     }
     let (kind, rest) = rule.split_once(':').unwrap_or((rule, ""));
     match (kind, rest) {
-        ("keyword", cat) => format!("有害信息（类别：{cat}）"),
+        ("keyword", cat) => format!("有害信息（类别：{}）", category_name_zh(ctx, cat)),
         ("darklink", "hidden-link") => "隐藏元素中含站外链接（暗链）".into(),
         ("darklink", "script-hidden-link") => "脚本写入的隐藏站外链接（暗链）".into(),
         ("darklink", "script-link") => "脚本写入的站外链接".into(),
         ("darklink", "cloaking") => "针对搜索引擎的伪装：判断蜘蛛或来源后跳转、远程读取或输出".into(),
+        ("webshell", _) => "疑似木马后门（自定义规则）".into(),
         ("tamper", "added") => "基线之后新增的文件".into(),
         ("tamper", "modified") => "基线之后内容被修改的文件".into(),
         ("tamper", "deleted") => "基线之后被删除的文件".into(),
         ("tamper", "mode") => "基线之后权限被修改的文件".into(),
+        ("tamper", "owner") => "基线之后属主被修改的文件".into(),
+        ("tamper", "symlink-added") => "基线之后新增的符号链接".into(),
+        ("tamper", "symlink-removed") => "基线之后被删除的符号链接".into(),
+        ("tamper", "symlink-retargeted") => "基线之后目标被修改的符号链接".into(),
+        ("tamper", _) => "基线之后发生变化的文件".into(),
         ("error", "broken-symlink") => "失效的符号链接".into(),
         ("error", "symlink-loop") => "符号链接循环".into(),
         ("error", "permission") => "无权限读取".into(),
@@ -76,9 +87,55 @@ pub fn rule_zh(ctx: &Context, rule: &str) -> String {
         ("error", "binary") => "文本类文件中含二进制内容".into(),
         ("error", "encoding") => "含无效或截断的多字节序列".into(),
         ("error", "malformed-html") => "HTML 结构异常，已用容错解析器读取".into(),
+        ("error", "open") => "无法打开文件".into(),
+        ("error", "read") => "读取文件出错".into(),
+        ("error", "readlink") => "无法读取符号链接".into(),
+        ("error", "metadata") => "无法读取文件属性".into(),
+        ("error", "walk") => "遍历目录出错".into(),
+        ("error", "evidence") => "未能保存证据副本".into(),
         ("error", _) => "文件未能完整扫描".into(),
         _ => String::new(),
     }
+}
+
+/// The Chinese name of a finding's category (the chart's labels).
+pub fn category_zh(ctx: &Context, f: &Finding) -> String {
+    let Some(cat) = f.category.as_deref() else {
+        return rule_zh(ctx, &f.rule);
+    };
+    match (f.kind, cat) {
+        (Kind::Keyword, c) => category_name_zh(ctx, c).to_string(),
+        (_, "hidden-link") => "隐藏链接".into(),
+        (_, "injected-link") => "脚本注入链接".into(),
+        (_, "cloaking") => "搜索引擎伪装".into(),
+        (_, "backdoor") => "后门".into(),
+        (_, "suspicious") => "可疑代码".into(),
+        (_, "obfuscated") => "混淆代码".into(),
+        (_, "added") => "新增".into(),
+        (_, "modified") => "修改".into(),
+        (_, "deleted") => "删除".into(),
+        (_, "mode") => "权限变化".into(),
+        (_, "owner") => "属主变化".into(),
+        (_, "symlink") => "符号链接".into(),
+        (_, c) => c.to_string(),
+    }
+}
+
+/// The Chinese text of a finding: its Chinese message; else, for rules of one's own that have
+/// no Chinese text, the rule's own message; else nothing (the rule's description is shown).
+pub fn message_zh(ctx: &Context, f: &Finding) -> String {
+    match &f.message_zh {
+        Some(m) => m.clone(),
+        None if f.kind == Kind::Webshell && !ctx.rules_zh.iter().any(|(id, _)| *id == f.rule) => {
+            f.message.clone().unwrap_or_default()
+        }
+        None => String::new(),
+    }
+}
+
+/// A diff for the page: the scanner's note on a cut diff in Chinese.
+fn diff_zh(d: &str) -> String {
+    d.replace("… (diff cut at 64 KiB)", "……（差异超过 64 KiB，以下从略）")
 }
 
 fn snippet_html(f: &Finding) -> String {
@@ -105,10 +162,17 @@ fn bars(title: &str, data: &[(String, u64)]) -> String {
     for (i, (label, n)) in data.iter().enumerate() {
         let y = 30 + i * row;
         let w = (*n as f64 / max as f64 * 330.0).max(2.0);
+        // About 12 CJK characters fit left of the bars; longer labels are cut, whole on hover.
+        let short: String = if label.chars().count() > 12 {
+            label.chars().take(11).chain(std::iter::once('…')).collect()
+        } else {
+            label.clone()
+        };
         s.push_str(&format!(
-            "<text x=\"150\" y=\"{ty}\" text-anchor=\"end\" class=\"cl\">{l}</text><rect x=\"160\" y=\"{y}\" width=\"{w:.0}\" height=\"18\" rx=\"3\" class=\"cb\"/><text x=\"{tx:.0}\" y=\"{ty}\" class=\"cl\">{n}</text>",
+            "<text x=\"150\" y=\"{ty}\" text-anchor=\"end\" class=\"cl\"><title>{full}</title>{l}</text><rect x=\"160\" y=\"{y}\" width=\"{w:.0}\" height=\"18\" rx=\"3\" class=\"cb\"/><text x=\"{tx:.0}\" y=\"{ty}\" class=\"cl\">{n}</text>",
             ty = y + 14,
-            l = esc(label),
+            l = esc(&short),
+            full = esc(label),
             tx = 166.0 + w,
         ));
     }
@@ -134,7 +198,7 @@ impl<'w> HtmlWriter<'w> {
 
 impl ReportWriter for HtmlWriter<'_> {
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
-        let cat = format!("{} / {}", f.kind.zh(), f.category.as_deref().unwrap_or(f.rule.as_str()));
+        let cat = format!("{} / {}", f.kind.zh(), category_zh(&self.ctx, f));
         *self.by_category.entry(cat).or_default() += 1;
         if self.kept.len() < MAX_FINDINGS {
             let mut f = f.clone();
@@ -209,10 +273,16 @@ impl ReportWriter for HtmlWriter<'_> {
                     extra.push_str(&format!("<br>证据：<code>objects/{}</code>", esc(ev)));
                 }
                 if let Some(d) = &f.diff {
-                    extra.push_str(&format!("<details><summary>差异</summary><pre>{}</pre></details>", esc(d)));
+                    extra.push_str(&format!(
+                        "<details><summary>差异</summary><pre>{}</pre></details>",
+                        esc(&diff_zh(d))
+                    ));
                 }
                 let zh = rule_zh(&self.ctx, &f.rule);
                 let zh = if zh.is_empty() { String::new() } else { format!("<b>{}</b><br>", esc(&zh)) };
+                let msg = message_zh(&self.ctx, f);
+                // The rule's description already says it all (webshell rules without detail).
+                let msg = if msg == rule_zh(&self.ctx, &f.rule) { String::new() } else { msg };
                 writeln!(
                     o,
                     "<tr><td class=\"sev s{s}\">{s} {z}</td><td class=\"path\">{loc}</td><td><code>{r}</code></td><td>{zh}{m}{extra}</td><td><code>{snip}</code></td></tr>",
@@ -220,7 +290,7 @@ impl ReportWriter for HtmlWriter<'_> {
                     z = severity_zh(f.severity),
                     loc = esc(&loc),
                     r = esc(&f.rule),
-                    m = esc(f.message.as_deref().unwrap_or("")),
+                    m = esc(&msg),
                     snip = snippet_html(f),
                 )?;
             }

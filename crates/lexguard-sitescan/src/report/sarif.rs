@@ -1,6 +1,16 @@
 //! SARIF 2.1.0, streamed: results as they come, the tool and its rules (stable `ruleId`s) at
 //! the end; `partialFingerprints` hash rule, path and snippet (not the line, so that moved code
 //! keeps its fingerprint).
+//!
+//! Locations: paths are percent-encoded from their raw bytes (RFC 3986, so Chinese and
+//! non-UTF-8 names are valid URIs); absolute paths become `file:///…` URIs, relative ones are
+//! relative to `%SRCROOT%`, the working directory of the scan (`originalUriBaseIds`). Regions
+//! have a 1-based `startLine` and `startColumn` (UTF-16 code units, the run's `columnKind`),
+//! and the byte span.
+//!
+//! The output is checked against the official SARIF 2.1.0 JSON schema by
+//! `tests/sarif/validate.sh`, and for the properties the schema requires by a test that always
+//! runs (`tests/sarif.rs`).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -35,21 +45,51 @@ pub fn level(sev: u8) -> &'static str {
     }
 }
 
-/// A relative URI for a path.
-pub fn uri(path: &str) -> String {
-    let mut s = String::with_capacity(path.len());
-    for c in path.chars() {
-        match c {
-            '%' => s.push_str("%25"),
-            ' ' => s.push_str("%20"),
-            '#' => s.push_str("%23"),
-            '?' => s.push_str("%3F"),
-            '\\' => s.push('/'),
-            c if c.is_control() => s.push_str(&format!("%{:02X}", c as u32)),
-            c => s.push(c),
+/// Percent-encodes raw path bytes as a URI path (RFC 3986): unreserved characters, `/` and a
+/// few safe sub-delimiters are kept, everything else (non-ASCII, spaces, `%`, `#`, `?`, `:`)
+/// becomes `%XX`. On Windows, `\\` separates too.
+pub fn uri_path(raw: &[u8]) -> String {
+    let mut s = String::with_capacity(raw.len() + 8);
+    for &b in raw {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => s.push(b as char),
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b'@' => s.push(b as char),
+            b'\\' if cfg!(windows) => s.push('/'),
+            b => s.push_str(&format!("%{b:02X}")),
         }
     }
-    s.trim_start_matches("./").to_string()
+    s
+}
+
+/// The URI of a path, and whether it is relative (to `%SRCROOT%`): `file:///abs/path` for an
+/// absolute path, else the percent-encoded relative path without a leading `./`.
+pub fn uri_of(raw: &[u8]) -> (String, bool) {
+    let p = crate::walk::path_from_bytes(raw);
+    if p.is_absolute() {
+        let enc = uri_path(raw);
+        // `C:/x` on Windows needs a slash before the drive.
+        let slash = if enc.starts_with('/') { "" } else { "/" };
+        return (format!("file://{slash}{enc}"), false);
+    }
+    let mut r = raw;
+    while let Some(rest) = r.strip_prefix(b"./") {
+        r = rest;
+    }
+    (uri_path(r), true)
+}
+
+/// A URI for a path given as text (see [`uri_of`]).
+pub fn uri(path: &str) -> String {
+    uri_of(path.as_bytes()).0
+}
+
+/// The raw bytes of a finding's path.
+fn raw_path(f: &Finding) -> Vec<u8> {
+    use base64::Engine as _;
+    f.path_base64
+        .as_deref()
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .unwrap_or_else(|| f.path.clone().into_bytes())
 }
 
 fn describe(ctx: &Context, rule: &str, f: &Finding) -> String {
@@ -64,6 +104,11 @@ fn describe(ctx: &Context, rule: &str, f: &Finding) -> String {
         Some(("darklink", "cloaking")) => {
             "cloaking: spider or search-referrer check followed by a redirect or remote content".into()
         }
+        Some(("tamper", "symlink-added")) => "symbolic link added since the baseline".into(),
+        Some(("tamper", "symlink-removed")) => "symbolic link removed since the baseline".into(),
+        Some(("tamper", "symlink-retargeted")) => "symbolic link retargeted since the baseline".into(),
+        Some(("tamper", "mode")) => "file mode changed since the baseline, content unchanged".into(),
+        Some(("tamper", "owner")) => "file owner changed since the baseline, content unchanged".into(),
         Some(("tamper", c)) => format!("file {c} since the baseline"),
         _ => f.message.clone().unwrap_or_else(|| rule.to_string()),
     }
@@ -96,7 +141,10 @@ pub fn result(f: &Finding) -> Value {
     fp.update(f.snippet.as_deref().or(f.sha256.as_deref()).unwrap_or("").as_bytes());
     let mut region = serde_json::Map::new();
     if let Some(l) = f.line {
-        region.insert("startLine".into(), json!(l));
+        region.insert("startLine".into(), json!(l.max(1)));
+        if let Some(c) = f.column {
+            region.insert("startColumn".into(), json!(c.max(1)));
+        }
     }
     if let Some(s) = f.span {
         region.insert("byteOffset".into(), json!(s.bytes[0]));
@@ -105,7 +153,11 @@ pub fn result(f: &Finding) -> Value {
     if let Some(s) = &f.snippet {
         region.insert("snippet".into(), json!({ "text": s }));
     }
-    let mut phys = json!({ "artifactLocation": { "uri": uri(&f.path) } });
+    let (u, relative) = uri_of(&raw_path(f));
+    let mut phys = json!({ "artifactLocation": { "uri": u } });
+    if relative {
+        phys["artifactLocation"]["uriBaseId"] = json!("SRCROOT");
+    }
     if !region.is_empty() {
         phys["region"] = Value::Object(region);
     }
@@ -173,14 +225,37 @@ impl ReportWriter for SarifWriter<'_> {
                 "rules": rules,
             }
         });
-        let base: Value =
-            json!({ "SRCROOT": { "uri": self.ctx.roots.first().map(|r| format!("{}/", uri(r))).unwrap_or_default() } });
+        // Relative paths are relative to the working directory: that is %SRCROOT%.
+        let base = match std::env::current_dir() {
+            Ok(d) => {
+                let (mut u, _) = uri_of(&crate::walk::raw_bytes(&d));
+                if !u.ends_with('/') {
+                    u.push('/');
+                }
+                json!({ "SRCROOT": { "uri": u, "description": { "text": "the working directory of the scan" } } })
+            }
+            Err(_) => json!({}),
+        };
+        let mut invocation = json!({ "executionSuccessful": true });
+        if time::OffsetDateTime::parse(&self.ctx.started, &time::format_description::well_known::Rfc3339).is_ok() {
+            invocation["startTimeUtc"] = json!(self.ctx.started);
+        }
+        let roots: Vec<Value> = self
+            .ctx
+            .roots
+            .iter()
+            .map(|r| {
+                let (u, relative) = uri_of(r.as_bytes());
+                if relative { json!({ "uri": u, "uriBaseId": "SRCROOT" }) } else { json!({ "uri": u }) }
+            })
+            .collect();
         writeln!(
             self.out,
-            "],\"tool\":{},\"originalUriBaseIds\":{},\"invocations\":[{{\"executionSuccessful\":true,\"startTimeUtc\":{}}}],\"properties\":{{\"summary\":{}}}}}]}}",
+            "],\"tool\":{},\"originalUriBaseIds\":{},\"columnKind\":\"utf16CodeUnits\",\"invocations\":[{}],\"properties\":{{\"roots\":{},\"summary\":{}}}}}]}}",
             tool,
             base,
-            json!(self.ctx.started),
+            invocation,
+            Value::from(roots),
             serde_json::to_string(s)?
         )?;
         self.out.flush()

@@ -69,6 +69,9 @@ admin POST /v1/admin/terms '{"category": "spam", "terms": ["端到端新词"], "
 check '端到端新词出现' | grep -q '"verdict":"review"' || fail "added term not visible at once"
 [[ -f "$work/overlay/spam.txt" ]] || fail "overlay not persisted"
 ok "admin edit is persisted and visible at once"
+admin POST /v1/admin/terms '{"category": "spam", "terms": ["端到端新词曝光"], "allow": true}' | grep -q '"added"' \
+  || fail "admin add allow entry"
+check '端到端新词曝光' | grep -q '"verdict":"pass"' || fail "allow entry not in effect at once"
 
 printf '测试违禁词\n重载后的词\n' >"$work/lists/gambling.txt"
 kill -HUP "$pid"
@@ -78,6 +81,17 @@ for _ in $(seq 1 300); do
 done
 check '重载后的词' | grep -q '"verdict":"block"' || fail "SIGHUP did not reload"
 ok "SIGHUP reloads the lists"
+# The allow entry is in the reloaded main filter now; removing it takes effect at once too.
+admin DELETE /v1/admin/terms '{"category": "spam", "terms": ["端到端新词曝光"], "allow": true}' \
+  | grep -q '"removed":\["端到端新词曝光"\]' || fail "admin remove allow entry"
+check '端到端新词曝光' | grep -q '"verdict":"review"' || fail "allow entry removal not visible at once"
+[[ ! -f "$work/overlay/spam.allow.txt" ]] || fail "allow entry removal not persisted"
+ok "allow entry removal is persisted and visible at once"
+html=$(curl -s "http://$addr/v1/check" -H 'Authorization: Bearer e2e-client-key' -H 'Content-Type: application/json' \
+  -d '{"fields": {"body": "<p>测试<b>违禁</b>&#35789;</p><img alt=\"端到端新词\">"}, "format": "html"}')
+grep -qF '"matched":"测试<b>违禁</b>&#35789;"' <<<"$html" || fail "html: $html"
+grep -qF '"segment":"attr:alt"' <<<"$html" || fail "html alt: $html"
+ok "html fields: inline tags joined, entities decoded, alt text checked"
 
 curl -s "http://$addr/metrics" | grep -q '^lexguard_checks_total{verdict="block"}' || fail "metrics"
 curl -s "http://$addr/openapi.json" | grep -q '"openapi": "3.1.0"' || fail "openapi"

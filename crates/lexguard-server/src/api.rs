@@ -1,5 +1,6 @@
 //! The HTTP handlers.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use serde_json::{Value, json};
 use crate::auth::{Auth, Denied};
 use crate::config::{AuditDecisions, AuditSection, Limits};
 use crate::engine::{Edit, EditError, Engine, Snapshot};
-use crate::html;
+use crate::markup;
 use crate::metrics::{Metrics, route_index};
 
 /// The OpenAPI description, served at `/openapi.json`.
@@ -300,48 +301,84 @@ impl Serialize for Ordered<'_> {
     }
 }
 
+/// The hits of a report; for markup fields each hit also names its `segment`.
+struct Hits<'a> {
+    hits: &'a [Hit],
+    segments: &'a [Option<Cow<'static, str>>],
+}
+
+#[derive(Serialize)]
+struct HitOut<'a> {
+    #[serde(flatten)]
+    hit: &'a Hit,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segment: Option<&'a str>,
+}
+
+impl Serialize for Hits<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.hits
+                .iter()
+                .enumerate()
+                .map(|(i, hit)| HitOut { hit, segment: self.segments.get(i).and_then(|x| x.as_deref()) }),
+        )
+    }
+}
+
 #[derive(Serialize)]
 struct CheckResponse<'a> {
     verdict: Verdict,
     categories: &'a [String],
-    hits: &'a [Hit],
+    hits: Hits<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     masked: Option<Ordered<'a>>,
 }
 
 struct Checked {
     report: Report,
+    /// The segment of each hit of a markup field (`None` for plain text); empty when no field
+    /// is markup.
+    segments: Vec<Option<Cow<'static, str>>>,
     masked: Option<Vec<(String, String)>>,
+}
+
+impl Checked {
+    fn hits(&self) -> Hits<'_> {
+        Hits { hits: &self.report.hits, segments: &self.segments }
+    }
 }
 
 fn check_document(snap: &Snapshot, req: &CheckRequest, default_mask: char) -> Checked {
     let mask = req.mask.0.map(|c| c.unwrap_or(default_mask));
     let mut all = Vec::new();
+    let mut segments = Vec::new();
     let mut masked = mask.map(|_| Vec::with_capacity(req.fields.0.len()));
     for (name, text) in &req.fields.0 {
         match req.format {
-            // Markdown is checked as it is written: its markup is plain characters, which
-            // the normalizer skips as noise between the characters of a term.
-            Format::Text | Format::Markdown => {
+            Format::Text => {
                 let hits = snap.hits(name, text);
                 if let (Some(c), Some(m)) = (mask, masked.as_mut()) {
                     m.push((name.clone(), mask_text(text, &hits, c)));
                 }
                 all.extend(hits);
             }
-            Format::Html => {
-                let x = html::extract(text);
-                let mut hits = snap.hits(name, &x.text);
-                if let (Some(c), Some(m)) = (mask, masked.as_mut()) {
-                    let spans: Vec<[usize; 2]> = hits.iter().map(|h| h.span.bytes).collect();
-                    m.push((name.clone(), html::mask(text, &x, &spans, c)));
+            // Markdown passes inline HTML and character references through to the page
+            // (CommonMark), so it is read like HTML; its own markup (`**`, `#`, `[…](…)`) stays
+            // in the text, where the normalizer skips it as punctuation between the
+            // characters of a term.
+            Format::Html | Format::Markdown => {
+                let f = markup::check(snap, name, text, mask);
+                if let (Some(x), Some(m)) = (f.masked, masked.as_mut()) {
+                    m.push((name.clone(), x));
                 }
-                html::map_hits(text, &x, &mut hits);
-                all.extend(hits);
+                segments.resize(all.len(), None);
+                segments.extend(f.segments.into_iter().map(Some));
+                all.extend(f.hits);
             }
         }
     }
-    Checked { report: Report::from_hits(all), masked }
+    Checked { report: Report::from_hits(all), segments, masked }
 }
 
 fn audit_wanted(decisions: AuditDecisions, v: Verdict) -> bool {
@@ -352,7 +389,8 @@ fn audit_wanted(decisions: AuditDecisions, v: Verdict) -> bool {
     }
 }
 
-fn audit_record(section: &AuditSection, key: Option<&str>, req: &CheckRequest, report: &Report) -> Value {
+fn audit_record(section: &AuditSection, key: Option<&str>, req: &CheckRequest, checked: &Checked) -> Value {
+    let report = &checked.report;
     let mut rec = json!({
         "kind": "check",
         "key": key,
@@ -360,7 +398,7 @@ fn audit_record(section: &AuditSection, key: Option<&str>, req: &CheckRequest, r
         "context": req.context,
         "verdict": report.verdict,
         "categories": report.categories,
-        "hits": report.hits,
+        "hits": checked.hits(),
     });
     if section.include_text {
         rec["fields"] = serde_json::to_value(Ordered(&req.fields.0)).expect("serializes");
@@ -465,7 +503,7 @@ async fn check(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> R
     app.metrics.decision(c.report.verdict, &c.report.categories);
     if let Some((_, section)) = &app.audit {
         if audit_wanted(section.decisions, c.report.verdict) {
-            audit(&app, vec![audit_record(section, key.as_deref(), req, &c.report)]).await?;
+            audit(&app, vec![audit_record(section, key.as_deref(), req, c)]).await?;
         }
     }
     tracing::debug!(key = key.as_deref(), verdict = %c.report.verdict, hits = c.report.hits.len(), "check");
@@ -476,7 +514,7 @@ fn response_of(c: &Checked) -> CheckResponse<'_> {
     CheckResponse {
         verdict: c.report.verdict,
         categories: &c.report.categories,
-        hits: &c.report.hits,
+        hits: c.hits(),
         masked: c.masked.as_deref().map(Ordered),
     }
 }
@@ -510,7 +548,7 @@ async fn check_batch(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
         app.metrics.decision(c.report.verdict, &c.report.categories);
         if let Some((_, section)) = &app.audit {
             if audit_wanted(section.decisions, c.report.verdict) {
-                records.push(audit_record(section, key.as_deref(), r, &c.report));
+                records.push(audit_record(section, key.as_deref(), r, c));
             }
         }
     }
@@ -586,7 +624,15 @@ async fn admin_edit(app: &Arc<App>, headers: &HeaderMap, body: Body, remove: boo
     let req: TermsRequest = parse_json(&bytes)?;
     let edit = validate_terms(req, remove)?;
     let t = Instant::now();
-    let outcome = app.engine.edit(edit.clone()).await.map_err(|e| match e {
+    // The edit runs in its own task: should this request be dropped half-way (the client
+    // went away, or the request timed out), an edit that reached the disk is still swapped
+    // in, so that the live filter never lags behind the overlay directory.
+    let engine = app.engine.clone();
+    let task = tokio::spawn({
+        let edit = edit.clone();
+        async move { engine.edit(edit).await }
+    });
+    let outcome = task.await.map_err(|e| EditError::Io(e.to_string())).and_then(|r| r).map_err(|e| match e {
         EditError::Invalid(m) => ApiError::bad("terms", m),
         EditError::Io(m) => {
             tracing::error!(error = %m, "could not persist an edit");
@@ -621,7 +667,6 @@ async fn admin_edit(app: &Arc<App>, headers: &HeaderMap, body: Body, remove: boo
     out.insert(changed_key.into(), outcome.changed.into());
     out.insert(unchanged_key.into(), outcome.unchanged.into());
     out.insert("generation".into(), outcome.generation.into());
-    out.insert("pending_rebuild".into(), outcome.pending_rebuild.into());
     Ok(json_response(StatusCode::OK, &out))
 }
 
@@ -633,16 +678,41 @@ async fn remove_terms(State(app): State<Arc<App>>, headers: HeaderMap, body: Bod
     admin_edit(&app, &headers, body, true).await
 }
 
-fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+/// A query parameter, percent-decoded (`?category=%2A` is `*`).
+fn query_param(req: &Request, name: &str) -> Option<String> {
     req.uri().query()?.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (k == name).then_some(v)
+        (percent_decode(k) == name).then(|| percent_decode(v))
     })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match b[i] {
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn list_terms(State(app): State<Arc<App>>, req: Request) -> Result<Response, ApiError> {
     app.auth.admin(req.headers())?;
     let only = query_param(&req, "category");
+    let only = only.as_deref();
     let snap = app.engine.snapshot();
     let ov = &snap.overlay;
     let want = |c: &str| only.is_none_or(|o| o == c);
@@ -686,7 +756,7 @@ async fn list_terms(State(app): State<Arc<App>>, req: Request) -> Result<Respons
 
 async fn reload(State(app): State<Arc<App>>, req: Request) -> Result<Response, ApiError> {
     app.auth.admin(req.headers())?;
-    let wait = matches!(query_param(&req, "wait"), Some("true" | "1" | ""));
+    let wait = matches!(query_param(&req, "wait").as_deref(), Some("true" | "1" | ""));
     let engine = app.engine.clone();
     let task = tokio::spawn(async move { engine.reload().await });
     let _ = audit(&app, vec![json!({"kind": "admin.reload"})]).await;
@@ -729,6 +799,7 @@ fn stats_value(app: &App) -> Value {
             "allow": fast.map_or(0, |f| f.added_allow),
             "dropped": fast.map_or(0, |f| f.drop.values().map(|s| s.len()).sum::<usize>()),
             "removed_allow": fast.map_or(0, |f| f.removed_allow),
+            "revived_terms": fast.map_or(0, |f| f.revived_terms),
         },
         "last_merge_ms": *app.engine.last_merge_ms.lock().unwrap_or_else(|e| e.into_inner()),
         "last_edit": app.engine.last_edit.lock().unwrap_or_else(|e| e.into_inner())

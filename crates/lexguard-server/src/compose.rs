@@ -8,8 +8,11 @@
 //! - the *fast layer*: the difference between the overlay now and the overlay the main filter
 //!   was built with: a small filter of the terms added since (compiled in milliseconds), a
 //!   small detector of allow entries added since, and the set of `(category, term)` whose
-//!   hits from the main filter are dropped (removed, or redefined with another action).
-//!   It makes an edit visible to checks as soon as it is acknowledged.
+//!   hits from the main filter are dropped (removed, or redefined with another action), and
+//!   for allow entries removed since, a small filter of the main filter's terms they can
+//!   cover, compiled with the allow entries in effect now (its extra hits are the ones the
+//!   removed entries suppressed). It makes an edit visible to checks as soon as it is
+//!   acknowledged.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -94,6 +97,8 @@ impl<'a> Runs<'a> {
 /// What to take from the configured lists.
 pub(crate) struct BaseParts<'a> {
     pub terms: bool,
+    /// Only these terms and regex rules (category -> terms and patterns), when given.
+    pub keep_terms: Option<&'a HashMap<&'a str, HashSet<&'a str>>>,
     pub skip_terms: &'a HashMap<&'a str, HashSet<&'a str>>,
     pub skip_allow: &'a HashMap<&'a str, HashSet<&'a str>>,
     pub regexes: bool,
@@ -107,7 +112,11 @@ pub(crate) fn rebuild_base(base: &Lexicon, parts: &BaseParts<'_>) -> Result<Lexi
     let mut runs = Runs::new(&mut lex);
     if parts.terms {
         for t in base.terms() {
-            if parts.skip_terms.get(t.category.as_str()).is_some_and(|s| s.contains(t.text.as_str())) {
+            if parts.skip_terms.get(t.category.as_str()).is_some_and(|s| s.contains(t.text.as_str()))
+                || parts
+                    .keep_terms
+                    .is_some_and(|k| !k.get(t.category.as_str()).is_some_and(|s| s.contains(t.text.as_str())))
+            {
                 continue;
             }
             let mut line = t.text.clone();
@@ -140,6 +149,12 @@ pub(crate) fn rebuild_base(base: &Lexicon, parts: &BaseParts<'_>) -> Result<Lexi
     }
     if parts.regexes {
         for r in base.regex_rules() {
+            if parts
+                .keep_terms
+                .is_some_and(|k| !k.get(r.category.as_str()).is_some_and(|s| s.contains(r.pattern.as_str())))
+            {
+                continue;
+            }
             let mut line = r.pattern.clone();
             let mut attrs = Vec::new();
             if let Some(a) = r.action {
@@ -190,7 +205,16 @@ pub(crate) fn build_main(
                 skip_allow.get(a.category.as_deref().unwrap_or(GLOBAL)).is_some_and(|s| s.contains(a.text.as_str()))
             });
     let mut lex = if touches {
-        rebuild_base(base, &BaseParts { terms: true, skip_terms: &skip_terms, skip_allow: &skip_allow, regexes: true })?
+        rebuild_base(
+            base,
+            &BaseParts {
+                terms: true,
+                keep_terms: None,
+                skip_terms: &skip_terms,
+                skip_allow: &skip_allow,
+                regexes: true,
+            },
+        )?
     } else {
         base.clone()
     };
@@ -212,16 +236,25 @@ pub(crate) struct Fast {
     pub allow: Option<Filter>,
     /// category -> terms whose hits from the main filter are dropped.
     pub drop: HashMap<String, HashSet<String>>,
+    /// The terms (and regex rules) of the main filter that allow entries removed since may
+    /// have suppressed, compiled with the allow entries in effect now: their hits that the
+    /// main filter did not report come back.
+    pub revived: Option<Filter>,
     /// Counts, for stats.
     pub added_terms: usize,
     pub added_allow: usize,
-    /// Allow entries removed since: these take effect with the next main build.
+    /// Allow entries in effect in the main filter but removed since.
     pub removed_allow: usize,
+    pub revived_terms: usize,
 }
 
 impl Fast {
     pub(crate) fn is_empty(&self) -> bool {
-        self.added.is_none() && self.allow.is_none() && self.drop.is_empty() && self.removed_allow == 0
+        self.added.is_none()
+            && self.allow.is_none()
+            && self.drop.is_empty()
+            && self.revived.is_none()
+            && self.removed_allow == 0
     }
 
     /// Applies the layer to the main filter's hits of one field's text.
@@ -229,12 +262,31 @@ impl Fast {
         if !self.drop.is_empty() {
             hits.retain(|h| !self.drop.get(&h.category).is_some_and(|s| s.contains(&h.term)));
         }
+        let mut grew = false;
         if let Some(added) = &self.added {
             let more = added.check_field(field, text).hits;
+            grew |= !more.is_empty();
+            hits.extend(more);
+        }
+        if let Some(revived) = &self.revived {
+            let more = revived.check_field(field, text).hits;
             if !more.is_empty() {
-                hits.extend(more);
-                hits.sort_by_key(|h| (h.span.bytes[0], h.span.bytes[1]));
+                // A hit the main filter reported (at this place or inside a longer hit) stays
+                // as it is; the others were suppressed by a removed allow entry.
+                let before = hits.len();
+                for h in more {
+                    let covered = hits[..before]
+                        .iter()
+                        .any(|m| m.span.bytes[0] <= h.span.bytes[0] && m.span.bytes[1] >= h.span.bytes[1]);
+                    if !covered {
+                        hits.push(h);
+                        grew = true;
+                    }
+                }
             }
+        }
+        if grew {
+            hits.sort_by_key(|h| (h.span.bytes[0], h.span.bytes[1]));
         }
         if let Some(allow) = &self.allow {
             if !hits.is_empty() {
@@ -253,10 +305,90 @@ impl Fast {
     }
 }
 
+/// The normalized form of every term of a main filter, in lexicon order: computed once per
+/// main filter (in the background after it is swapped in, or by the first edit that needs
+/// it), so that removing an allow entry need not normalize the whole lexicon.
+#[derive(Debug, Default)]
+pub(crate) struct TermIndex(std::sync::OnceLock<Vec<String>>);
+
+impl TermIndex {
+    /// The normalized terms of `main` (the filter this index belongs to).
+    pub(crate) fn get(&self, main: &Filter) -> &[String] {
+        self.0.get_or_init(|| main.lexicon().terms().iter().map(|t| main.normalize_term(&t.text)).collect())
+    }
+}
+
+/// The allow entries (category or `*`, phrase) in effect for an overlay on top of `base`.
+fn allow_in_effect<'a>(base: &'a Lexicon, ov: &'a Overlay) -> HashSet<(&'a str, &'a str)> {
+    let mut out: HashSet<(&str, &str)> = base
+        .allow_phrases()
+        .iter()
+        .map(|a| (a.category.as_deref().unwrap_or(GLOBAL), a.text.as_str()))
+        .filter(|(c, p)| !ov.removed.allow.get(*c).is_some_and(|r| r.contains(*p)))
+        .collect();
+    for (cat, phrases) in &ov.allow {
+        out.extend(phrases.iter().map(|p| (cat.as_str(), p.as_str())));
+    }
+    out
+}
+
+/// The terms of the main filter that the allow entries `gone` (category or `*`, phrase) can
+/// cover, leaving out those in `drop`: terms whose normalized form occurs in a phrase's, and
+/// whatever the main filter finds in a phrase shortened by one character at either end
+/// (pinyin spellings and regex rules, say; the phrase itself no longer matches there, so it
+/// hides nothing).
+fn covered_terms<'a>(
+    main: &'a Filter,
+    index: &TermIndex,
+    gone: &[(&str, &str)],
+    drop: &HashMap<String, HashSet<String>>,
+) -> HashMap<&'a str, HashSet<&'a str>> {
+    let norms: Vec<(&str, String)> = gone.iter().map(|(c, p)| (*c, main.normalize(p))).collect();
+    let mut probed: HashMap<String, HashSet<String>> = HashMap::new();
+    for (cat, np) in &norms {
+        let first = np.chars().next().map_or(0, char::len_utf8);
+        let last = np.chars().next_back().map_or(0, char::len_utf8);
+        for probe in [&np[first..], &np[..np.len() - last]] {
+            for h in main.check(probe).hits {
+                if *cat == GLOBAL || h.category == *cat {
+                    probed.entry(h.category).or_default().insert(h.term);
+                }
+            }
+        }
+    }
+    let mut keep: HashMap<&str, HashSet<&str>> = HashMap::new();
+    let normalized = index.get(main);
+    for (t, nt) in main.lexicon().terms().iter().zip(normalized) {
+        let (cat, text) = (t.category.as_str(), t.text.as_str());
+        if drop.get(cat).is_some_and(|d| d.contains(text)) {
+            continue;
+        }
+        let mut relevant = norms.iter().filter(|(c, _)| *c == GLOBAL || *c == cat).peekable();
+        if relevant.peek().is_none() {
+            continue;
+        }
+        let hit = probed.get(cat).is_some_and(|p| p.contains(text))
+            || (!nt.is_empty() && relevant.any(|(_, np)| np.contains(nt.as_str())));
+        if hit {
+            keep.entry(cat).or_default().insert(text);
+        }
+    }
+    // Regex rules that match inside a phrase.
+    for r in main.lexicon().regex_rules() {
+        if probed.get(&r.category).is_some_and(|p| p.contains(&r.pattern)) {
+            keep.entry(r.category.as_str()).or_default().insert(r.pattern.as_str());
+        }
+    }
+    keep
+}
+
 /// Builds the fast layer for the overlay `now`, relative to `main` (the overlay the main
-/// filter was built with). Also validates the new entries (an error names the bad one).
+/// filter `main_filter` was built with). Also validates the new entries (an error names the
+/// bad one).
 pub(crate) fn build_fast(
     base: &Lexicon,
+    main_filter: &Filter,
+    term_index: &TermIndex,
     main: &Overlay,
     now: &Overlay,
     dir: &Path,
@@ -301,7 +433,13 @@ pub(crate) fn build_fast(
         let no_terms = HashMap::new();
         let mut lex = rebuild_base(
             base,
-            &BaseParts { terms: false, skip_terms: &no_terms, skip_allow: &skip_allow, regexes: false },
+            &BaseParts {
+                terms: false,
+                keep_terms: None,
+                skip_terms: &no_terms,
+                skip_allow: &skip_allow,
+                regexes: false,
+            },
         )?;
         for cat in now.allow.keys() {
             lex.add_text(&allow_file(cat), &origin(dir, &allow_file(cat)), &now.allow_text(cat, None))?;
@@ -334,12 +472,45 @@ pub(crate) fn build_fast(
     if fast.added_allow > 0 {
         fast.allow = Some(Filter::builder().normalize(options).build_lexicon(lex)?);
     }
-    for (cat, phrases) in &main.allow {
-        fast.removed_allow += phrases.iter().filter(|p| !now.allow.get(cat).is_some_and(|n| n.contains(*p))).count();
-    }
-    for (cat, phrases) in &now.removed.allow {
-        fast.removed_allow +=
-            phrases.iter().filter(|p| !main.removed.allow.get(cat).is_some_and(|m| m.contains(*p))).count();
+    // Allow entries removed since: bring back what they suppressed.
+    let was = allow_in_effect(base, main);
+    let is = allow_in_effect(base, now);
+    let mut gone: Vec<(&str, &str)> = was.difference(&is).copied().collect();
+    gone.sort_unstable();
+    fast.removed_allow = gone.len();
+    if !gone.is_empty() {
+        let keep = covered_terms(main_filter, term_index, &gone, &fast.drop);
+        let mut skip_allow: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for (c, p) in &gone {
+            skip_allow.entry(c).or_default().insert(p);
+        }
+        let lex = main_filter.lexicon();
+        if !keep.is_empty() {
+            let no_terms = HashMap::new();
+            let mut lex = rebuild_base(
+                lex,
+                &BaseParts {
+                    terms: true,
+                    keep_terms: Some(&keep),
+                    skip_terms: &no_terms,
+                    skip_allow: &skip_allow,
+                    regexes: true,
+                },
+            )?;
+            // And with the allow entries added since.
+            for (cat, phrases) in &now.allow {
+                let new: BTreeSet<&str> = phrases
+                    .iter()
+                    .filter(|p| !main.allow.get(cat).is_some_and(|m| m.contains(*p)))
+                    .map(String::as_str)
+                    .collect();
+                if !new.is_empty() {
+                    lex.add_text(&allow_file(cat), &origin(dir, &allow_file(cat)), &now.allow_text(cat, Some(&new)))?;
+                }
+            }
+            fast.revived_terms = keep.values().map(HashSet::len).sum();
+            fast.revived = Some(Filter::builder().normalize(options).build_lexicon(lex)?);
+        }
     }
     Ok(fast)
 }
@@ -357,9 +528,11 @@ mod tests {
         let base = Lexicon::shipped().unwrap();
         let original = Filter::builder().build_lexicon(base.clone()).unwrap();
         let skip = no_skip();
-        let rebuilt =
-            rebuild_base(&base, &BaseParts { terms: true, skip_terms: &skip, skip_allow: &skip, regexes: true })
-                .unwrap();
+        let rebuilt = rebuild_base(
+            &base,
+            &BaseParts { terms: true, keep_terms: None, skip_terms: &skip, skip_allow: &skip, regexes: true },
+        )
+        .unwrap();
         assert_eq!(rebuilt.terms(), base.terms());
         assert_eq!(rebuilt.allow_phrases(), base.allow_phrases());
         assert_eq!(rebuilt.regex_rules(), base.regex_rules());
@@ -389,24 +562,68 @@ mod tests {
         assert_eq!(r.hits[0].rule, "/ov/gambling.txt:2");
     }
 
+    fn assert_same(base: &Lexicon, main_ov: &Overlay, now: &Overlay, texts: &[&str]) -> Fast {
+        let dir = Path::new("/ov");
+        let main = build_main(base, main_ov, dir, NormalizeOptions::new()).unwrap();
+        let fast = build_fast(base, &main, &TermIndex::default(), main_ov, now, dir, NormalizeOptions::new()).unwrap();
+        let merged = build_main(base, now, dir, NormalizeOptions::new()).unwrap();
+        for text in texts {
+            let mut hits = main.check_field("body", text).hits;
+            fast.apply("body", text, &mut hits);
+            assert_eq!(hits, merged.check_field("body", text).hits, "{text}");
+        }
+        fast
+    }
+
     #[test]
     fn fast_layer_matches_the_merged_filter() {
         let mut base = Lexicon::new();
         base.add_text("gambling.txt", "lists/gambling.txt", "赌博\n赌场\n").unwrap();
         base.add_text("allow.txt", "lists/allow.txt", "赌博史\n").unwrap();
-        let dir = Path::new("/ov");
         let main_ov = Overlay::default();
-        let main = build_main(&base, &main_ov, dir, NormalizeOptions::new()).unwrap();
         let mut now = Overlay::default();
         now.terms.entry("fraud".into()).or_default().insert("刷单".into(), None);
         now.removed.terms.entry("gambling".into()).or_default().insert("赌场".into());
         now.allow.entry("fraud".into()).or_default().insert("刷单骗局".into());
-        let fast = build_fast(&base, &main_ov, &now, dir, NormalizeOptions::new()).unwrap();
-        let merged = build_main(&base, &now, dir, NormalizeOptions::new()).unwrap();
-        for text in ["赌场里有人刷单", "揭露刷单骗局", "赌博史研究", "在赌场赌博"] {
-            let mut hits = main.check_field("body", text).hits;
-            fast.apply("body", text, &mut hits);
-            assert_eq!(hits, merged.check_field("body", text).hits, "{text}");
-        }
+        assert_same(&base, &main_ov, &now, &["赌场里有人刷单", "揭露刷单骗局", "赌博史研究", "在赌场赌博"]);
+    }
+
+    #[test]
+    fn removed_allow_entries_take_effect_in_the_fast_layer() {
+        let mut base = Lexicon::new();
+        base.add_text("gambling.txt", "lists/gambling.txt", "赌博\n网络赌博\n赌场\n").unwrap();
+        base.add_text("fraud.txt", "lists/fraud.txt", "刷单\n").unwrap();
+        base.add_text("fraud.regex.txt", "lists/fraud.regex.txt", "返利\\d+元\n").unwrap();
+        base.add_text("allow.txt", "lists/allow.txt", "赌博史\n网络赌博史\n").unwrap();
+        base.add_text("fraud.allow.txt", "lists/fraud.allow.txt", "刷单骗局返利10元\n").unwrap();
+        let mut main_ov = Overlay::default();
+        main_ov.allow.entry("gambling".into()).or_default().insert("赌场史话".into());
+        main_ov.allow.entry(GLOBAL.into()).or_default().insert("打击赌博".into());
+        let texts = [
+            "赌博史研究",
+            "网络赌博史",
+            "赌场史话",
+            "打击赌博行动，赌博史",
+            "揭露刷单骗局返利10元",
+            "赌场里有人刷单",
+            "在赌场赌博",
+        ];
+        // A configured allow entry removed (a tombstone), a runtime one removed, a
+        // category-wide one kept; a global one removed and another added in the same layer.
+        let mut now = main_ov.clone();
+        now.removed.allow.entry(GLOBAL.into()).or_default().insert("赌博史".into());
+        now.allow.remove("gambling");
+        let fast = assert_same(&base, &main_ov, &now, &texts);
+        assert_eq!(fast.removed_allow, 2);
+        assert!(fast.revived.is_some());
+        let mut now2 = now.clone();
+        now2.allow.remove(GLOBAL);
+        now2.allow.entry(GLOBAL.into()).or_default().insert("网络赌博史".into());
+        now2.removed.allow.entry("fraud".into()).or_default().insert("刷单骗局返利10元".into());
+        assert_same(&base, &main_ov, &now2, &texts);
+        // A removed term stays removed even when an allow entry that covered it goes too.
+        let mut now3 = now2.clone();
+        now3.removed.terms.entry("gambling".into()).or_default().insert("赌博".into());
+        assert_same(&base, &main_ov, &now3, &texts);
     }
 }

@@ -11,7 +11,7 @@ use lexguard::{Action, Filter, Hit, Lexicon, NormalizeOptions};
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use crate::compose::{Fast, build_fast, build_main};
+use crate::compose::{Fast, TermIndex, build_fast, build_main};
 use crate::config::ListsConfig;
 use crate::metrics::Metrics;
 use crate::overlay::{GLOBAL, Overlay, Touched};
@@ -20,6 +20,8 @@ use crate::overlay::{GLOBAL, Overlay, Touched};
 #[derive(Debug)]
 pub(crate) struct Snapshot {
     pub main: Filter,
+    /// The main filter's terms, normalized (filled on demand).
+    pub main_index: Arc<TermIndex>,
     /// The overlay the main filter was built with.
     pub main_overlay: Arc<Overlay>,
     /// The overlay now (persisted).
@@ -94,9 +96,6 @@ pub(crate) struct EditOutcome {
     pub changed: Vec<String>,
     pub unchanged: Vec<String>,
     pub generation: u64,
-    /// Whether the change is visible to checks only after the background rebuild (removing
-    /// allow entries).
-    pub pending_rebuild: bool,
     /// Time to compile the fast layer, and to persist the edit.
     pub compile_us: u64,
     pub persist_us: u64,
@@ -142,7 +141,15 @@ impl Engine {
         let base = Base::load(&lists)?;
         let overlay = Arc::new(Overlay::load(&overlay_dir)?);
         let main = build_main(&base.lexicon, &overlay, &overlay_dir, options).map_err(|e| e.to_string())?;
-        let snap = Snapshot { main, main_overlay: overlay.clone(), overlay, fast: None, generation: 1, epoch: 1 };
+        let snap = Snapshot {
+            main,
+            main_index: Arc::default(),
+            main_overlay: overlay.clone(),
+            overlay,
+            fast: None,
+            generation: 1,
+            epoch: 1,
+        };
         let status = ReloadStatus {
             ok: true,
             error: None,
@@ -162,6 +169,13 @@ impl Engine {
             started: Instant::now(),
             metrics,
         })
+    }
+
+    /// Fills the term index of the main filter loaded at startup (run it off the async
+    /// runtime; merges and reloads fill theirs as they build).
+    pub(crate) fn warm_index(&self) {
+        let snap = self.snapshot();
+        snap.main_index.get(&snap.main);
     }
 
     /// The snapshot to check with.
@@ -219,14 +233,12 @@ impl Engine {
                     if ov.allow.get_mut(&cat).is_some_and(|t| t.remove(term)) {
                         touched.allow.insert(cat.clone());
                         changed = true;
-                        out.pending_rebuild = true;
                     }
                     if base.allow.contains(&(cat.clone(), term.clone()))
                         && ov.removed.allow.entry(cat.clone()).or_default().insert(term.clone())
                     {
                         touched.removed = true;
                         changed = true;
-                        out.pending_rebuild = true;
                     }
                     changed
                 }
@@ -239,17 +251,22 @@ impl Engine {
         ov.removed.allow.retain(|_, t| !t.is_empty());
         if touched.is_empty() {
             out.generation = snap.generation;
-            out.pending_rebuild = false;
             return Ok(out);
         }
         // Validate and compile the fast layer, then persist, then publish.
-        let (dir, options, main_ov, base2) =
-            (self.overlay_dir.clone(), self.options, snap.main_overlay.clone(), base.clone());
+        let (dir, options, main_ov, base2, main, index) = (
+            self.overlay_dir.clone(),
+            self.options,
+            snap.main_overlay.clone(),
+            base.clone(),
+            snap.main.clone(),
+            snap.main_index.clone(),
+        );
         let ov = Arc::new(ov);
         let ov2 = ov.clone();
         let (fast, compile_us, persist_us) = tokio::task::spawn_blocking(move || -> Result<_, EditError> {
             let t = Instant::now();
-            let fast = build_fast(&base2.lexicon, &main_ov, &ov2, &dir, options)
+            let fast = build_fast(&base2.lexicon, &main, &index, &main_ov, &ov2, &dir, options)
                 .map_err(|e| EditError::Invalid(e.message().to_string()))?;
             let compile_us = t.elapsed().as_micros() as u64;
             let t = Instant::now();
@@ -264,6 +281,7 @@ impl Engine {
         let generation = snap.generation + 1;
         self.swap(Snapshot {
             main: snap.main.clone(),
+            main_index: snap.main_index.clone(),
             main_overlay: snap.main_overlay.clone(),
             overlay: ov,
             fast: (!fast.is_empty()).then_some(fast),
@@ -289,10 +307,16 @@ impl Engine {
             }
             let t = Instant::now();
             let (dir, options, ov) = (self.overlay_dir.clone(), self.options, snap.overlay.clone());
-            let built =
-                tokio::task::spawn_blocking(move || build_main(&base.lexicon, &ov, &dir, options).map(|f| (f, base)))
-                    .await;
-            let (main, base) = match built {
+            // The term index of the new filter is built here too, off the edit path.
+            let built = tokio::task::spawn_blocking(move || {
+                build_main(&base.lexicon, &ov, &dir, options).map(|f| {
+                    let index = Arc::new(TermIndex::default());
+                    index.get(&f);
+                    (f, index, base)
+                })
+            })
+            .await;
+            let (main, main_index, base) = match built {
                 Ok(Ok(x)) => x,
                 Ok(Err(e)) => {
                     tracing::error!(error = %e, "background rebuild failed; runtime edits stay in the fast layer");
@@ -313,7 +337,15 @@ impl Engine {
             } else {
                 // Edits arrived while building: keep them in a fast layer relative to the
                 // overlay just merged.
-                match build_fast(&guard.lexicon, &snap.overlay, &now.overlay, &self.overlay_dir, self.options) {
+                match build_fast(
+                    &guard.lexicon,
+                    &main,
+                    &main_index,
+                    &snap.overlay,
+                    &now.overlay,
+                    &self.overlay_dir,
+                    self.options,
+                ) {
                     Ok(f) => (!f.is_empty()).then_some(f),
                     Err(e) => {
                         tracing::error!(error = %e, "fast layer rebuild failed");
@@ -324,6 +356,7 @@ impl Engine {
             let pending = fast.is_some();
             self.swap(Snapshot {
                 main,
+                main_index,
                 main_overlay: snap.overlay.clone(),
                 overlay: now.overlay.clone(),
                 fast,
@@ -347,11 +380,13 @@ impl Engine {
         let mut guard = self.editor.lock().await;
         let t = Instant::now();
         let (lists, dir, options) = (self.lists.clone(), self.overlay_dir.clone(), self.options);
-        let result = tokio::task::spawn_blocking(move || -> Result<(Base, Overlay, Filter), String> {
+        let result = tokio::task::spawn_blocking(move || -> Result<(Base, Overlay, Filter, Arc<TermIndex>), String> {
             let base = Base::load(&lists)?;
             let ov = Overlay::load(&dir)?;
             let main = build_main(&base.lexicon, &ov, &dir, options).map_err(|e| e.to_string())?;
-            Ok((base, ov, main))
+            let index = Arc::new(TermIndex::default());
+            index.get(&main);
+            Ok((base, ov, main, index))
         })
         .await
         .map_err(|e| e.to_string())
@@ -359,13 +394,14 @@ impl Engine {
         let millis = t.elapsed().as_millis() as u64;
         let mut status = ReloadStatus { ok: result.is_ok(), error: None, millis, finished_unix: Some(unix_now()) };
         let out = match result {
-            Ok((base, ov, main)) => {
+            Ok((base, ov, main, main_index)) => {
                 let snap = self.snapshot();
                 let ov = Arc::new(ov);
                 *guard = Arc::new(base);
                 let generation = snap.generation + 1;
                 self.swap(Snapshot {
                     main,
+                    main_index,
                     main_overlay: ov.clone(),
                     overlay: ov,
                     fast: None,

@@ -2,11 +2,13 @@
 //! they are published, manages wordlists at run time, and keeps an audit log.
 //!
 //! - `POST /v1/check`, `POST /v1/check/batch`: the DESIGN §5 report, `field` on every hit;
-//!   `format` `text`, `html` (visible text checked, spans index the submitted field) or
-//!   `markdown` (checked as written); masked fields on request.
+//!   `format` `text`, `html` or `markdown` (read by `lexguard-extract`: visible text, title,
+//!   `alt`/`title` attributes, meta text, link targets and script literals, entities
+//!   decoded; spans index the submitted field); masked fields on request.
 //! - `GET|POST|DELETE /v1/admin/terms`, `POST /v1/admin/reload`, `GET /v1/admin/stats`: with
-//!   an admin bearer token distinct from client keys. Edits are persisted to the overlay
-//!   directory before they are acknowledged, and visible to checks at once.
+//!   an admin bearer token distinct from client keys. Edits of every kind (terms and allow
+//!   entries, added or removed) are persisted to the overlay directory before they are
+//!   acknowledged, and visible to checks at once.
 //! - `GET /healthz`, `GET /metrics` (Prometheus), `GET /openapi.json`.
 //!
 //! The binary is `lexguard serve`; this crate is the library it wraps:
@@ -35,7 +37,7 @@ mod auth;
 mod compose;
 mod config;
 mod engine;
-mod html;
+mod markup;
 mod metrics;
 mod overlay;
 
@@ -170,6 +172,8 @@ impl Server {
         let limits = &self.config.limits;
         let router = api::router(app.clone());
         let merger = tokio::spawn(app.engine.clone().merge_loop());
+        let engine = app.engine.clone();
+        tokio::task::spawn_blocking(move || engine.warm_index());
         let pruner = app.audit.as_ref().map(|(log, _)| {
             let log = log.clone();
             tokio::spawn(async move {

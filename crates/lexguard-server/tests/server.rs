@@ -52,31 +52,103 @@ async fn check_reports_fields_spans_and_masks() {
     s.stop().await;
 }
 
+fn span_of(h: &Value, unit: &str) -> (usize, usize) {
+    (h["span"][unit][0].as_u64().unwrap() as usize, h["span"][unit][1].as_u64().unwrap() as usize)
+}
+
+/// Every hit's spans slice the submitted field to `matched`, in bytes, chars and UTF-16 units.
+fn assert_spans_slice(field: &str, hits: &[Value]) {
+    let utf16: Vec<u16> = field.encode_utf16().collect();
+    let chars: Vec<char> = field.chars().collect();
+    for h in hits {
+        let matched = h["matched"].as_str().unwrap();
+        let (s, e) = span_of(h, "bytes");
+        assert_eq!(&field[s..e], matched, "bytes of {h}");
+        let (s, e) = span_of(h, "chars");
+        assert_eq!(chars[s..e].iter().collect::<String>(), matched, "chars of {h}");
+        let (s, e) = span_of(h, "utf16");
+        assert_eq!(String::from_utf16(&utf16[s..e]).unwrap(), matched, "utf16 of {h}");
+    }
+}
+
 #[tokio::test]
 async fn html_spans_index_the_submitted_field() {
     let dir = tmp();
     let s = TestServer::start(small_config(dir.path())).await;
-    let html = "<p>欢迎<script>var a='办理假证';</script>来到在线&#36172;<b>场</b></p><!-- 网络赌场 -->";
+    let html = "<p>😀欢迎<script>var a='办理假证';</script>来到在线&#36172;<b>场</b></p><!-- 网络赌场 -->\
+                <img src=\"x.png\" alt=\"刷单返利\"><style>.x::after{content:'在线赌场'}</style>\
+                <a href=\"/p\" title=\"网络&#x8D4C;场\">链接</a>";
     let r = s.post("/v1/check", &json!({"fields": {"body": html}, "format": "html", "mask": true})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let v = r.json();
     let hits = v["hits"].as_array().unwrap();
-    assert_eq!(hits.len(), 1, "script and comment text is not checked: {v}");
-    let h = &hits[0];
-    assert_eq!(h["term"], "在线赌场");
-    assert_eq!(h["matched"], "在线&#36172;<b>场");
-    let [s0, e0] = [h["span"]["bytes"][0].as_u64().unwrap() as usize, h["span"]["bytes"][1].as_u64().unwrap() as usize];
-    assert_eq!(&html[s0..e0], "在线&#36172;<b>场");
-    assert_eq!(h["span"]["chars"][0].as_u64().unwrap() as usize, html[..s0].chars().count());
-    assert!(h["flags"].as_array().unwrap().contains(&json!("entity")));
-    assert_eq!(v["masked"]["body"], "<p>欢迎<script>var a='办理假证';</script>来到***<b>*</b></p><!-- 网络赌场 -->");
+    assert_spans_slice(html, hits);
+    // In order of position; comments and style sheets are not checked.
+    let got: Vec<(&str, &str, &str)> = hits
+        .iter()
+        .map(|h| (h["term"].as_str().unwrap(), h["matched"].as_str().unwrap(), h["segment"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("办理假证", "办理假证", "script"),
+            ("在线赌场", "在线&#36172;<b>场", "text"),
+            ("刷单返利", "刷单返利", "attr:alt"),
+            ("网络赌场", "网络&#x8D4C;场", "attr:title"),
+        ],
+        "{v}"
+    );
+    for h in hits {
+        assert_eq!(h["field"], "body");
+        let entity = h["flags"].as_array().unwrap().contains(&json!("entity"));
+        assert_eq!(entity, h["matched"].as_str().unwrap().contains('&'), "{h}");
+    }
+    let h = &hits[1];
+    assert_eq!(span_of(h, "chars").0, html[..span_of(h, "bytes").0].chars().count());
+    assert_eq!(span_of(h, "utf16").0, span_of(h, "chars").0 + 1, "the emoji is two UTF-16 units");
+    assert_eq!(v["verdict"], "block");
+    assert_eq!(
+        v["masked"]["body"],
+        html.replace("'办理假证'", "'****'")
+            .replace("在线&#36172;<b>场", "***<b>*")
+            .replace("alt=\"刷单返利\"", "alt=\"****\"")
+            .replace("网络&#x8D4C;场", "****")
+    );
 
-    // Markdown is checked as written: spans are exact.
-    let md = "# 标题\n\n**在线**赌场 [link](http://x)";
-    let v = s.post("/v1/check", &json!({"fields": {"body": md}, "format": "markdown"})).await.json();
-    let h = &v["hits"][0];
-    let [s0, e0] = [h["span"]["bytes"][0].as_u64().unwrap() as usize, h["span"]["bytes"][1].as_u64().unwrap() as usize];
-    assert_eq!(&md[s0..e0], "在线**赌场");
+    // A term split by inline tags is one hit; block elements separate; escapes in scripts.
+    let cases = [
+        ("<p><b>赌</b>博</p>", Some("赌</b>博")),
+        ("<p>网络<span class=\"x\">赌<i>场</i></span></p>", Some("网络<span class=\"x\">赌<i>场")),
+        ("<p>&#x8d4c;&#x535A;</p>", Some("&#x8d4c;&#x535A;")),
+        ("<script>document.write(\"\\u8d4c\\u535a\")</script>", Some("\\u8d4c\\u535a")),
+        ("<p>研究<b>赌博</b>史</p>", None),
+        ("<style>p::before{content:'赌博'}</style>", None),
+        ("<!-- 赌博 --><p>好</p>", None),
+        ("<img alt='&#36172;博'>", Some("&#36172;博")),
+    ];
+    for (html, want) in cases {
+        let v = s.post("/v1/check", &json!({"fields": {"t": html}, "format": "html"})).await.json();
+        let hits = v["hits"].as_array().unwrap();
+        assert_spans_slice(html, hits);
+        assert_eq!(hits.first().map(|h| h["matched"].as_str().unwrap()), want, "{html}: {v}");
+    }
+
+    // Markdown: its markup stays in the text (skipped as punctuation), inline HTML and
+    // character references are read as a browser would; spans are exact.
+    for (md, want) in [
+        ("# 标题\n\n**在线**赌场 [link](http://x)", "在线**赌场"),
+        ("在线&#36172;场", "在线&#36172;场"),
+        ("- 在线<b>赌</b>场", "在线<b>赌</b>场"),
+    ] {
+        let v = s.post("/v1/check", &json!({"fields": {"body": md}, "format": "markdown"})).await.json();
+        let hits = v["hits"].as_array().unwrap();
+        assert_spans_slice(md, hits);
+        assert_eq!(hits.len(), 1, "{md}: {v}");
+        assert_eq!(hits[0]["matched"], want);
+    }
+    // Plain text hits have no segment.
+    let v = s.post("/v1/check", &json!({"fields": {"body": "<b>在线赌场</b>"}})).await.json();
+    assert!(v["hits"][0].get("segment").is_none(), "{v}");
     s.stop().await;
 }
 
@@ -340,14 +412,58 @@ async fn admin_edits_are_visible_at_once_and_persist_across_restart() {
             &json!({"category": "fraud", "terms": ["刷单返利骗局"], "allow": true}),
         )
         .await;
-    assert_eq!(r.json()["pending_rebuild"], true);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["removed"], json!(["刷单返利骗局"]));
+    assert!(r.json().get("pending_rebuild").is_none());
+    // Removing an allow entry the main filter was built with takes effect at once too.
+    assert_eq!(check("刷单返利骗局曝光").await["verdict"], "review");
+    assert!(!overlay(dir.path()).join("fraud.txt").exists());
+    assert!(!overlay(dir.path()).join("fraud.allow.txt").exists());
+
+    // So does removing an allow entry of the configured lists (global: no category), while
+    // the previous edits may still be waiting for the background merge; and adding it back.
+    assert_eq!(check("研究赌博史").await["verdict"], "pass");
+    let r = s.admin(Method::DELETE, "/v1/admin/terms", &json!({"terms": ["赌博史"], "allow": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["removed"], json!(["赌博史"]));
+    let v = check("研究赌博史").await;
+    assert_eq!(v["verdict"], "block", "{v}");
+    assert_eq!(v["hits"][0]["matched"], "赌博");
+    let st = s.admin(Method::GET, "/v1/admin/stats", &Value::Null).await.json();
+    assert!(st["generation"].as_u64().unwrap() > 1, "{st}");
+    let r = s.admin(Method::POST, "/v1/admin/terms", &json!({"terms": ["赌博史"], "allow": true})).await;
+    assert_eq!(r.json()["added"], json!(["赌博史"]));
+    assert_eq!(check("研究赌博史").await["verdict"], "pass");
+    let v = s.admin(Method::GET, "/v1/admin/terms?category=%2A", &Value::Null).await.json();
+    assert_eq!(v["allow"], json!([{"category": "*", "term": "赌博史"}]), "{v}");
+    let r = s.admin(Method::DELETE, "/v1/admin/terms", &json!({"terms": ["赌博史"], "allow": true})).await;
+    assert_eq!(r.json()["removed"], json!(["赌博史"]));
+    assert_eq!(check("研究赌博史").await["verdict"], "block");
+    let removed: Value =
+        serde_json::from_slice(&std::fs::read(overlay(dir.path()).join("removed.json")).unwrap()).unwrap();
+    assert_eq!(removed["allow"]["*"], json!(["赌博史"]), "persisted before the answer");
+    // After the merge, and after a restart, nothing changes.
+    wait_merged(&s).await;
+    assert_eq!(check("研究赌博史").await["verdict"], "block");
+    assert_eq!(check("刷单返利骗局曝光").await["verdict"], "review");
+    s.stop().await;
+    let s = TestServer::start(small_config(dir.path())).await;
+    let v = s.post("/v1/check", &json!({"fields": {"a": "研究赌博史", "b": "刷单返利骗局曝光"}})).await.json();
+    assert_eq!(v["categories"], json!(["gambling", "fraud"]), "{v}");
+    s.stop().await;
+}
+
+async fn wait_merged(s: &TestServer) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while check("刷单返利骗局曝光").await["verdict"] != "review" {
-        assert!(Instant::now() < deadline, "allow removal never took effect");
+    loop {
+        let st = s.admin(Method::GET, "/v1/admin/stats", &Value::Null).await.json();
+        let p = &st["pending_merge"];
+        if p["terms"] == 0 && p["dropped"] == 0 && p["allow"] == 0 && p["removed_allow"] == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "merge did not finish: {st}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(!overlay(dir.path()).join("fraud.txt").exists());
-    s.stop().await;
 }
 
 #[tokio::test]
@@ -371,44 +487,85 @@ async fn corrupt_overlay_is_an_error_naming_the_file() {
 async fn parallel_admin_edits_never_lose_an_edit() {
     let dir = tmp();
     let s = TestServer::start(small_config(dir.path())).await;
-    let n = 40;
+    let n = 48;
+    // Allow entries to remove in parallel, some of them in the main filter already.
+    let to_remove: Vec<String> = (0..n).filter(|i| i % 4 == 2).map(|i| format!("赌博{i}号")).collect();
+    let r = s
+        .admin(Method::POST, "/v1/admin/terms", &json!({"category": "gambling", "terms": to_remove, "allow": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let mut tasks = Vec::new();
     for i in 0..n {
         let addr = s.addr;
         tasks.push(tokio::spawn(async move {
-            let (method, cat) = if i % 4 == 3 { (Method::DELETE, "gambling") } else { (Method::POST, "spam") };
-            let body = if method == Method::DELETE {
-                // Removing and re-adding distinct terms interleaved with the additions.
-                json!({"category": cat, "terms": [format!("无此词{i}")]})
-            } else {
-                json!({"category": cat, "terms": [format!("推广词{i}")]})
+            let (method, body) = match i % 4 {
+                // Terms added.
+                0 => (Method::POST, json!({"category": "spam", "terms": [format!("推广词{i}")]})),
+                // Allow entries added.
+                1 => (Method::POST, json!({"category": "gambling", "terms": [format!("赌博{i}号")], "allow": true})),
+                // Allow entries removed.
+                2 => (Method::DELETE, json!({"category": "gambling", "terms": [format!("赌博{i}号")], "allow": true})),
+                // Removals of terms that do not exist, interleaved.
+                _ => (Method::DELETE, json!({"category": "gambling", "terms": [format!("无此词{i}")]})),
             };
             let auth = format!("Bearer {ADMIN}");
-            common::request(addr, method, "/v1/admin/terms", &[("authorization", &auth)], body.to_string().into()).await
+            let r =
+                common::request(addr, method, "/v1/admin/terms", &[("authorization", &auth)], body.to_string().into())
+                    .await;
+            (i, r)
         }));
     }
     for t in tasks {
-        let r = t.await.unwrap();
+        let (i, r) = t.await.unwrap();
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let changed = if i % 4 == 3 {
+            "not_found"
+        } else if i % 4 == 2 {
+            "removed"
+        } else {
+            "added"
+        };
+        assert_eq!(r.json()[changed].as_array().unwrap().len(), 1, "{i}: {}", r.text());
     }
-    let expected: Vec<String> = (0..n).filter(|i| i % 4 != 3).map(|i| format!("推广词{i}")).collect();
-    let listed = |v: Value| -> Vec<String> {
-        let mut t: Vec<String> =
-            v["terms"].as_array().unwrap().iter().map(|t| t["term"].as_str().unwrap().to_string()).collect();
-        t.sort();
-        t
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
     };
-    let mut want = expected.clone();
-    want.sort();
-    assert_eq!(listed(s.admin(Method::GET, "/v1/admin/terms?category=spam", &Value::Null).await.json()), want);
-    for t in &expected {
-        let v = s.post("/v1/check", &json!({"fields": {"body": format!("看看{t}吧")}})).await.json();
-        assert_eq!(v["verdict"], "block", "{t}: {v}");
-    }
+    let spam = sorted((0..n).filter(|i| i % 4 == 0).map(|i| format!("推广词{i}")).collect());
+    let allowed = sorted((0..n).filter(|i| i % 4 == 1).map(|i| format!("赌博{i}号")).collect());
+    let listed = |v: &Value, key: &str| -> Vec<String> {
+        sorted(v[key].as_array().unwrap().iter().map(|t| t["term"].as_str().unwrap().to_string()).collect())
+    };
+    let verify = |s: &TestServer| {
+        let (spam, allowed) = (spam.clone(), allowed.clone());
+        let addr = s.addr;
+        async move {
+            let s = TestServer::view(addr);
+            assert_eq!(
+                listed(&s.admin(Method::GET, "/v1/admin/terms?category=spam", &Value::Null).await.json(), "terms"),
+                spam
+            );
+            let v = s.admin(Method::GET, "/v1/admin/terms?category=gambling", &Value::Null).await.json();
+            assert_eq!(listed(&v, "allow"), allowed);
+            for i in 0..n {
+                let text = match i % 4 {
+                    0 => format!("看看推广词{i}吧"),
+                    1 | 2 => format!("他说赌博{i}号"),
+                    _ => continue,
+                };
+                let v = s.post("/v1/check", &json!({"fields": {"body": text}})).await.json();
+                let want = if i % 4 == 1 { "pass" } else { "block" };
+                assert_eq!(v["verdict"], want, "{text}: {v}");
+            }
+        }
+    };
+    verify(&s).await;
+    wait_merged(&s).await;
+    verify(&s).await;
     s.stop().await;
     // And on disk.
     let s = TestServer::start(small_config(dir.path())).await;
-    assert_eq!(listed(s.admin(Method::GET, "/v1/admin/terms?category=spam", &Value::Null).await.json()), want);
+    verify(&s).await;
     s.stop().await;
 }
 
@@ -558,6 +715,18 @@ async fn slow_clients_time_out() {
     let n = tokio::time::timeout(Duration::from_secs(10), c.read(&mut buf)).await.expect("answered").unwrap();
     let head = String::from_utf8_lossy(&buf[..n]);
     assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+
+    // A kept-alive connection that goes quiet after a request is closed too.
+    let mut c = TcpStream::connect(s.addr).await.unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut buf = vec![0; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), c.read(&mut buf)).await.expect("answered").unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let t = Instant::now();
+    let mut rest = Vec::new();
+    let _ =
+        tokio::time::timeout(Duration::from_secs(10), c.read_to_end(&mut rest)).await.expect("closed by the server");
+    assert!(t.elapsed() < Duration::from_secs(5));
     s.stop().await;
 }
 

@@ -42,6 +42,12 @@ impl TestServer {
         Ok(TestServer { addr, reload, stop: Some(stop), handle: Some(handle) })
     }
 
+    /// A handle on a running server, for requests only.
+    pub fn view(addr: SocketAddr) -> TestServer {
+        let (reload, _) = mpsc::channel(1);
+        TestServer { addr, reload, stop: None, handle: None }
+    }
+
     /// Triggers shutdown and waits for the server to return.
     pub async fn stop(mut self) {
         self.stop.take().unwrap().send(()).ok();

@@ -6,19 +6,29 @@
 //! masking (texts under 1 KiB excepted, see [`DETACH_MIN_BYTES`]). `Filter.check_many` also
 //! fans the texts out over threads.
 //!
+//! Text arguments are read without copying where CPython allows it: [`read_str`] borrows the
+//! UTF-8 that CPython keeps with a `str` (for ASCII text the string's own storage).
+//!
 //! Python strings may hold lone surrogates (`"\ud800"`), which UTF-8 cannot. They are read as
 //! U+FFFD, one character for one: a surrogate and U+FFFD are both one `str` index and three
 //! UTF-8 bytes (as `surrogatepass` encodes it), so every span still indexes the original
 //! string. (pyo3's own `to_string_lossy` turns one lone surrogate into three U+FFFD, which
 //! would shift the indices; hence [`read_str`].)
+//!
+//! `format="html"` reads the markup with `lexguard-extract` (see [`check_html`]): hits found
+//! in the decoded text are mapped back onto the submitted string.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use lexguard::{ErrorKind, Filter as CoreFilter, ListSource, NormalizeOptions};
+use lexguard::{ErrorKind, Filter as CoreFilter, ListSource, NormalizeOptions, Span};
+use lexguard_extract::{Encoding, Extractor, Options as ExtractOptions, SegmentKind};
 use pyo3::create_exception;
-use pyo3::exceptions::{PyNotImplementedError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
@@ -36,9 +46,70 @@ create_exception!(
 // ---------------------------------------------------------------------------------------------
 // Argument conversion
 
-/// The UTF-8 bytes of a Python `str`: borrowed from a `bytes` object Python made, or owned when
-/// lone surrogates had to be replaced.
+/// Borrowing the UTF-8 of a `str`. `PyUnicode_AsUTF8AndSize` is in the limited API from 3.10
+/// on and exported by every CPython 3 (3.9 included), but pyo3 declares it for abi3 builds
+/// only from `abi3-py310` on: hence the declaration here. Not on Windows, where an abi3
+/// module links against `python3.dll`, whose 3.9 version does not export it: there every
+/// `str` is encoded into a temporary `bytes` object.
+#[allow(unsafe_code)]
+mod utf8_ffi {
+    #[cfg(not(windows))]
+    use pyo3::ffi;
+    #[cfg(not(windows))]
+    use pyo3::prelude::*;
+    #[cfg(not(windows))]
+    use pyo3::types::PyString;
+
+    #[cfg(not(windows))]
+    unsafe extern "C" {
+        fn PyUnicode_AsUTF8AndSize(unicode: *mut ffi::PyObject, size: *mut ffi::Py_ssize_t) -> *const std::ffi::c_char;
+    }
+
+    /// The UTF-8 of a `str`, borrowed: for ASCII the string's own storage, otherwise the
+    /// UTF-8 copy CPython makes once and keeps with the string (as for the `s` format of
+    /// `PyArg_Parse`). Holds a strong reference to the `str`, which keeps the buffer alive.
+    #[cfg(not(windows))]
+    pub(super) struct Borrowed<'py> {
+        _owner: Bound<'py, PyString>,
+        ptr: *const u8,
+        len: usize,
+    }
+
+    #[cfg(not(windows))]
+    impl<'py> Borrowed<'py> {
+        /// `None` when `s` holds lone surrogates (no error stays set).
+        pub(super) fn new(s: &Bound<'py, PyString>) -> Option<Borrowed<'py>> {
+            let mut len: ffi::Py_ssize_t = 0;
+            // SAFETY: `s` is a live `str` and we are attached to the interpreter.
+            let ptr = unsafe { PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut len) };
+            if ptr.is_null() {
+                // Only lone surrogates make the strict encoding fail; drop the UnicodeEncodeError.
+                drop(PyErr::take(s.py()));
+                return None;
+            }
+            Some(Borrowed { _owner: s.clone(), ptr: ptr.cast(), len: usize::try_from(len).unwrap_or(0) })
+        }
+
+        pub(super) fn as_bytes(&self) -> &[u8] {
+            // SAFETY: `ptr`/`len` describe the UTF-8 buffer of `_owner`, which CPython keeps,
+            // unchanged, until the `str` is freed; `_owner` is a strong reference to it.
+            unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+        }
+    }
+
+    /// `bytes` as `str`: they come from CPython's strict UTF-8 encoder or from a `String`.
+    pub(super) fn as_str(bytes: &[u8]) -> &str {
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        // SAFETY: see above; every constructor of `Utf8` yields valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+}
+
+/// The UTF-8 bytes of a Python `str`: borrowed from the `str` itself (or from a `bytes` object
+/// Python made for a long one), or owned when lone surrogates had to be replaced.
 enum Utf8<'py> {
+    #[cfg(not(windows))]
+    Str(utf8_ffi::Borrowed<'py>),
     Py(Bound<'py, PyBytes>),
     Owned(String),
 }
@@ -46,26 +117,40 @@ enum Utf8<'py> {
 impl Utf8<'_> {
     fn as_bytes(&self) -> &[u8] {
         match self {
+            #[cfg(not(windows))]
+            Utf8::Str(b) => b.as_bytes(),
             Utf8::Py(b) => b.as_bytes(),
             Utf8::Owned(s) => s.as_bytes(),
         }
     }
 
     fn as_str(&self) -> &str {
-        match self {
-            // Python's UTF-8 encoder only writes valid UTF-8.
-            Utf8::Py(b) => std::str::from_utf8(b.as_bytes()).unwrap_or_default(),
-            Utf8::Owned(s) => s,
-        }
+        utf8_ffi::as_str(self.as_bytes())
     }
 }
+
+/// Strings up to this many code points are read through the UTF-8 copy CPython keeps with the
+/// `str` ([`utf8_ffi::borrow`]): no allocation for ASCII, none on a second check of the same
+/// string. Longer ones are encoded into a temporary `bytes` object instead, so that checking a
+/// big document does not leave a UTF-8 copy of it attached to the caller's string.
+#[cfg(not(windows))]
+const BORROW_MAX_CHARS: usize = 256 * 1024;
 
 /// Reads a `str` (or `None` when `obj` is not one), each lone surrogate as one U+FFFD.
 fn read_str<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Utf8<'py>>> {
     let Ok(s) = obj.cast::<PyString>() else {
         return Ok(None);
     };
-    if let Ok(b) = s.encode_utf8() {
+    #[cfg(not(windows))]
+    let borrow = s.len().unwrap_or(usize::MAX) <= BORROW_MAX_CHARS;
+    #[cfg(windows)]
+    let borrow = false;
+    if borrow {
+        #[cfg(not(windows))]
+        if let Some(b) = utf8_ffi::Borrowed::new(s) {
+            return Ok(Some(Utf8::Str(b)));
+        }
+    } else if let Ok(b) = s.encode_utf8() {
         return Ok(Some(Utf8::Py(b)));
     }
     // Only lone surrogates make strict UTF-8 encoding fail. `surrogatepass` writes each as
@@ -108,14 +193,23 @@ fn str_arg<'py>(obj: &Bound<'py, PyAny>, func: &str, arg: &str) -> PyResult<Utf8
     read_str(obj)?.ok_or_else(|| not_str(func, arg, obj))
 }
 
-fn check_format(format: &str) -> PyResult<()> {
-    match format {
-        "text" => Ok(()),
-        "html" => Err(PyNotImplementedError::new_err(
-            "format='html' needs the HTML extractor, which this version of lexguard does not have \
-             yet; extract the text yourself and check it with format='text'",
-        )),
-        other => Err(PyValueError::new_err(format!("unknown format {other:?}: expected 'text' or 'html'"))),
+/// What a text argument is: `format="text"` or `format="html"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Html,
+}
+
+/// The `format` keyword of `func` (`None` when not given: text).
+fn format_arg(func: &str, format: Option<&Bound<'_, PyAny>>) -> PyResult<Format> {
+    let Some(f) = format else { return Ok(Format::Text) };
+    let s = read_str(f)?.ok_or_else(|| not_str(func, "format", f))?;
+    match s.as_str() {
+        "text" => Ok(Format::Text),
+        "html" => Ok(Format::Html),
+        other => {
+            Err(PyValueError::new_err(format!("{func}() argument 'format' must be 'text' or 'html', got {other:?}")))
+        }
     }
 }
 
@@ -283,11 +377,12 @@ const MANY_BLOCK_BYTES: usize = 4 << 20;
 /// Below this many bytes per thread, another thread costs more than it saves.
 const MIN_BYTES_PER_THREAD: usize = 32 * 1024;
 
-fn check_parallel(filter: &CoreFilter, texts: &[&[u8]], threads: usize) -> Vec<lexguard::Report> {
+fn check_parallel(filter: &CoreFilter, texts: &[&[u8]], threads: usize, format: Format) -> Vec<lexguard::Report> {
+    let check = |t: &[u8]| check_one(filter, t, format);
     let total: usize = texts.iter().map(|t| t.len()).sum();
     let threads = threads.min(total / MIN_BYTES_PER_THREAD).min(texts.len()).max(1);
     if threads == 1 {
-        return texts.iter().map(|t| filter.check_bytes(t)).collect();
+        return texts.iter().map(|t| check(t)).collect();
     }
     // Blocks of consecutive texts handed out on demand: the threads stay busy even when the
     // texts differ in size, and the results come back in order.
@@ -302,7 +397,7 @@ fn check_parallel(filter: &CoreFilter, texts: &[&[u8]], threads: usize) -> Vec<l
                 return done;
             }
             let chunk = &texts[b * block..((b + 1) * block).min(texts.len())];
-            done.push((b, chunk.iter().map(|t| filter.check_bytes(t)).collect::<Vec<_>>()));
+            done.push((b, chunk.iter().map(|t| check(t)).collect::<Vec<_>>()));
         }
     };
     let mut parts = std::thread::scope(|s| {
@@ -320,9 +415,163 @@ fn check_parallel(filter: &CoreFilter, texts: &[&[u8]], threads: usize) -> Vec<l
     parts.into_iter().flat_map(|(_, r)| r).collect()
 }
 
+/// Checks one text of `check_many` (UTF-8 from a `Utf8`).
+fn check_one(filter: &CoreFilter, text: &[u8], format: Format) -> lexguard::Report {
+    match format {
+        Format::Text => filter.check_bytes(text),
+        Format::Html => lexguard::Report::from_hits(check_html(filter, utf8_ffi::as_str(text), None)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML
+
+/// The extractor for `format="html"`. The markup arrives as a Python `str`, so it is UTF-8
+/// whatever a `<meta charset>` inside it says.
+fn html_extractor() -> &'static Extractor {
+    static X: OnceLock<Extractor> = OnceLock::new();
+    X.get_or_init(|| Extractor::new(ExtractOptions::default().encoding(Encoding::for_label(b"utf-8"))))
+}
+
+/// The hits of an HTML document, mapped back onto the markup `src`, in order of position.
+///
+/// `lexguard-extract` turns the markup into decoded text segments: the visible text (inline
+/// elements joined, block elements separated by a line break, entities decoded), the title,
+/// `alt`/`title` attributes, meta description and keywords, link targets, the string literals
+/// and comments of scripts, and style sheets. Every segment but the style sheets (which hold
+/// no text for readers, as `lexguard scan` and the server see it too) is checked, and each
+/// hit's span is mapped through the segment's offset map onto `src`: `bytes`, `chars` (= `str`
+/// indices) and `utf16` then index the submitted markup, `matched` is the markup the hit
+/// covers (`&#36172;博`, `赌</b>博`), and a hit on decoded entities or escapes carries the
+/// `entity` flag. `field` is passed to the core (`check_fields`).
+fn check_html(filter: &CoreFilter, src: &str, field: Option<&str>) -> Vec<lexguard::Hit> {
+    let doc = html_extractor().html(src.as_bytes());
+    let mut hits = Vec::new();
+    for seg in doc.segments.iter().filter(|s| s.kind != SegmentKind::Style) {
+        let report = match field {
+            Some(f) => filter.check_field(f, &seg.text),
+            None => filter.check(&seg.text),
+        };
+        for mut hit in report.hits {
+            let range = hit.span.bytes[0]..hit.span.bytes[1];
+            let orig = seg.orig_range(range.clone());
+            let (s, e) = (floor_char(src, orig.start), ceil_char(src, orig.end));
+            let e = e.max(s);
+            hit.flags |= seg.flags_in(range);
+            hit.span.bytes = [s, e];
+            hit.matched = src[s..e].to_owned();
+            hits.push(hit);
+        }
+    }
+    // Segments come per kind (attributes at their tag, the visible text last): order by place.
+    hits.sort_by_key(|h| (h.span.bytes[0], h.span.bytes[1]));
+    set_units(src, &mut hits);
+    hits
+}
+
+fn floor_char(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Sets the `chars` and `utf16` spans of hits whose byte spans index `src`, in one pass (as
+/// the core does for its input).
+fn set_units(src: &str, hits: &mut [lexguard::Hit]) {
+    let mut points: Vec<usize> = hits.iter().flat_map(|h| h.span.bytes).collect();
+    points.sort_unstable();
+    points.dedup();
+    let mut units = Vec::with_capacity(points.len());
+    let (mut chars, mut utf16, mut pos) = (0, 0, 0);
+    for &p in &points {
+        for c in src[pos..p].chars() {
+            chars += 1;
+            utf16 += c.len_utf16();
+        }
+        pos = p;
+        units.push((chars, utf16));
+    }
+    let at = |p: usize| units[points.binary_search(&p).unwrap_or(0)];
+    for h in hits {
+        let [s, e] = h.span.bytes;
+        let ((cs, us), (ce, ue)) = (at(s), at(e));
+        h.span = Span { bytes: [s, e], chars: [cs, ce], utf16: [us, ue] };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python strings of a filter
+
+/// FxHash (rustc's): the keys are short strings looked up once per hit attribute.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().unwrap_or_default());
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The Python strings of a filter's categories, terms and rules, made once each: every hit of
+/// a rule hands out the same `str` objects instead of new ones.
+#[derive(Default)]
+struct PyStrings(Mutex<HashMap<Box<str>, Py<PyString>, BuildHasherDefault<FxHasher>>>);
+
+/// Above this many strings the cache stops growing (a filter of a million terms that all hit).
+const PY_STRINGS_MAX: usize = 1 << 20;
+
+impl PyStrings {
+    fn get<'py>(&self, py: Python<'py>, s: &str) -> Bound<'py, PyString> {
+        let Ok(mut map) = self.0.lock() else { return PyString::new(py, s) };
+        if let Some(v) = map.get(s) {
+            return v.bind(py).clone();
+        }
+        let v = PyString::new(py, s);
+        if map.len() < PY_STRINGS_MAX {
+            map.insert(s.into(), v.clone().unbind());
+        }
+        v
+    }
+}
+
+/// A string of a hit: from the filter's cache when the report has one.
+fn cached<'py>(py: Python<'py>, strings: Option<&PyStrings>, s: &str) -> Bound<'py, PyString> {
+    match strings {
+        Some(c) => c.get(py, s),
+        None => PyString::new(py, s),
+    }
+}
+
 /// Inputs shorter than this are checked without releasing the GIL: they take a few
 /// microseconds, of which releasing and taking the GIL back would be a noticeable part (the
-/// standard library's `hashlib` draws the same kind of line, at 2 KiB).
+/// standard library's `hashlib` draws the same kind of line, at 2 KiB). Measured on a 2-core
+/// VM: about 50 ns per release and re-acquisition with no other thread waiting, 2–3 % of a
+/// 240-byte check, under 1 % from 1 KiB on; with other threads waiting, each release may also
+/// mean waiting for the GIL to come back.
 const DETACH_MIN_BYTES: usize = 1024;
 
 /// Runs `f` with the GIL released when the input is large enough to be worth it.
@@ -341,6 +590,8 @@ fn default_threads() -> usize {
 #[pyclass(frozen, module = "lexguard", name = "Filter")]
 struct Filter {
     inner: CoreFilter,
+    /// The Python strings of its hits, shared with its reports.
+    strings: Arc<PyStrings>,
 }
 
 fn options_dict<'py>(py: Python<'py>, o: &NormalizeOptions) -> PyResult<Bound<'py, PyDict>> {
@@ -397,13 +648,29 @@ fn build(py: Python<'_>, sources: Vec<ListSource>, options: NormalizeOptions) ->
 }
 
 impl Filter {
+    fn from_core(inner: CoreFilter) -> Filter {
+        Filter { inner, strings: Arc::default() }
+    }
+
+    /// A report of this filter (its hits' strings come from the filter's cache).
+    fn report(&self, inner: lexguard::Report) -> Report {
+        Report { inner, strings: Some(self.strings.clone()) }
+    }
+
     /// Checks one block of `check_many` and appends its reports to `out`.
-    fn check_block(&self, py: Python<'_>, block: &[Utf8<'_>], threads: usize, out: &Bound<'_, PyList>) -> PyResult<()> {
+    fn check_block(
+        &self,
+        py: Python<'_>,
+        block: &[Utf8<'_>],
+        threads: usize,
+        format: Format,
+        out: &Bound<'_, PyList>,
+    ) -> PyResult<()> {
         let slices: Vec<&[u8]> = block.iter().map(Utf8::as_bytes).collect();
         let len = slices.iter().map(|t| t.len()).sum();
         let filter = &self.inner;
-        for report in run(py, len, || check_parallel(filter, &slices, threads)) {
-            out.append(Report::new(report))?;
+        for report in run(py, len, || check_parallel(filter, &slices, threads, format)) {
+            out.append(self.report(report))?;
         }
         Ok(())
     }
@@ -447,17 +714,26 @@ impl Filter {
         for (name, text) in texts {
             sources.push(ListSource::Text { origin: format!("inline:{name}"), name, text });
         }
-        Ok(Filter { inner: build(py, sources, options)? })
+        Ok(Filter::from_core(build(py, sources, options)?))
     }
 
-    /// Checks a text; returns a Report.
-    #[pyo3(signature = (text, *, format="text"))]
-    fn check(&self, py: Python<'_>, text: &Bound<'_, PyAny>, format: &str) -> PyResult<Report> {
-        check_format(format)?;
+    /// Checks a text; returns a Report. With `format="html"`, `text` is HTML: its visible
+    /// text, title, `alt`/`title` attributes, meta description and keywords, link targets and
+    /// script strings are checked, entities decoded, and every span indexes the markup.
+    #[pyo3(signature = (text, *, format=None), text_signature = "(self, text, *, format='text')")]
+    fn check(&self, py: Python<'_>, text: &Bound<'_, PyAny>, format: Option<&Bound<'_, PyAny>>) -> PyResult<Report> {
+        let format = format_arg("check", format)?;
         let text = str_arg(text, "check", "text")?;
         let bytes = text.as_bytes();
         let filter = &self.inner;
-        Ok(Report::new(run(py, bytes.len(), || filter.check_bytes(bytes))))
+        let report = match format {
+            Format::Text => run(py, bytes.len(), || filter.check_bytes(bytes)),
+            Format::Html => {
+                let src = text.as_str();
+                run(py, src.len(), || lexguard::Report::from_hits(check_html(filter, src, None)))
+            }
+        };
+        Ok(self.report(report))
     }
 
     /// Whether nothing in `text` hits.
@@ -469,11 +745,11 @@ impl Filter {
     }
 
     /// The verdict alone: "pass", "review" or "block".
-    fn verdict(&self, py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+    fn verdict<'py>(&self, py: Python<'py>, text: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
         let text = str_arg(text, "verdict", "text")?;
         let s = text.as_str();
         let filter = &self.inner;
-        Ok(run(py, s.len(), || filter.verdict(s).as_str()))
+        Ok(verdict_str(py, run(py, s.len(), || filter.verdict(s))).clone())
     }
 
     /// `text` with every hit replaced by one `char` per original character.
@@ -497,8 +773,15 @@ impl Filter {
     }
 
     /// Checks several named fields (`{"title": ..., "body": ...}`) into one report; each hit
-    /// names its field.
-    fn check_fields(&self, py: Python<'_>, fields: &Bound<'_, PyAny>) -> PyResult<Report> {
+    /// names its field. `format="html"`: every field is HTML (see `check`).
+    #[pyo3(signature = (fields, *, format=None), text_signature = "(self, fields, *, format='text')")]
+    fn check_fields(
+        &self,
+        py: Python<'_>,
+        fields: &Bound<'_, PyAny>,
+        format: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Report> {
+        let format = format_arg("check_fields", format)?;
         let mut owned = Vec::new();
         for (name, text) in mapping_items(fields, "check_fields", "fields")? {
             let n = read_str(&name)?.ok_or_else(|| {
@@ -519,18 +802,26 @@ impl Filter {
         let pairs: Vec<(&str, &str)> = owned.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
         let filter = &self.inner;
         let len = pairs.iter().map(|(_, t)| t.len()).sum();
-        Ok(Report::new(run(py, len, || filter.check_fields(pairs.iter().copied()))))
+        let report = run(py, len, || match format {
+            Format::Text => filter.check_fields(pairs.iter().copied()),
+            Format::Html => lexguard::Report::from_hits(
+                pairs.iter().flat_map(|&(name, text)| check_html(filter, text, Some(name))).collect(),
+            ),
+        });
+        Ok(self.report(report))
     }
 
     /// Checks many texts in parallel with the GIL released; returns one Report per text, in
     /// order. `threads=None` uses every available core.
-    #[pyo3(signature = (texts, threads=None))]
+    #[pyo3(signature = (texts, threads=None, *, format=None), text_signature = "(self, texts, threads=None, *, format='text')")]
     fn check_many<'py>(
         &self,
         py: Python<'py>,
         texts: &Bound<'py, PyAny>,
         threads: Option<&Bound<'py, PyAny>>,
+        format: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
+        let format = format_arg("check_many", format)?;
         let threads = match threads {
             None => default_threads(),
             Some(t) if t.is_none() => default_threads(),
@@ -558,6 +849,19 @@ impl Filter {
         if texts.is_instance_of::<PyString>() {
             return Err(bad());
         }
+        let filter = &self.inner;
+        if threads == 1 {
+            // One thread: each text is checked as it comes, as a `check` loop would, without
+            // holding the UTF-8 or the reports of a whole block (which costs cache misses).
+            let out = PyList::empty(py);
+            for (i, item) in texts.try_iter().map_err(|_| bad())?.enumerate() {
+                let item = item?;
+                let text = read_str(&item)?.ok_or_else(|| not_str("check_many", &format!("texts[{i}]"), &item))?;
+                let t = text.as_bytes();
+                out.append(self.report(run(py, t.len(), || check_one(filter, t, format))))?;
+            }
+            return Ok(out);
+        }
         // Texts are converted, checked and turned into reports a block at a time: a batch (or a
         // generator) of any size needs the UTF-8 of one block only.
         let out = PyList::empty(py);
@@ -569,12 +873,12 @@ impl Filter {
             block_bytes += text.as_bytes().len();
             block.push(text);
             if block_bytes >= MANY_BLOCK_BYTES {
-                self.check_block(py, &block, threads, &out)?;
+                self.check_block(py, &block, threads, format, &out)?;
                 block.clear();
                 block_bytes = 0;
             }
         }
-        self.check_block(py, &block, threads, &out)?;
+        self.check_block(py, &block, threads, format, &out)?;
         Ok(out)
     }
 
@@ -671,7 +975,7 @@ impl Filter {
             b("pinyin")?,
             get("max_gap")?.extract()?,
         )?;
-        Ok(Filter { inner: build(py, list, options)? })
+        Ok(Filter::from_core(build(py, list, options)?))
     }
 }
 
@@ -682,11 +986,13 @@ impl Filter {
 #[pyclass(frozen, module = "lexguard", name = "Report")]
 struct Report {
     inner: lexguard::Report,
+    /// The Python strings of the filter that made it (`None` for an unpickled report).
+    strings: Option<Arc<PyStrings>>,
 }
 
 impl Report {
     fn new(inner: lexguard::Report) -> Report {
-        Report { inner }
+        Report { inner, strings: None }
     }
 }
 
@@ -706,13 +1012,28 @@ fn flag_list<'py>(py: Python<'py>, f: lexguard::Flags) -> PyResult<Bound<'py, Py
     PyList::new(py, f.names())
 }
 
+fn verdict_str(py: Python<'_>, v: lexguard::Verdict) -> &Bound<'_, PyString> {
+    match v {
+        lexguard::Verdict::Pass => intern!(py, "pass"),
+        lexguard::Verdict::Review => intern!(py, "review"),
+        lexguard::Verdict::Block => intern!(py, "block"),
+    }
+}
+
+fn action_str(py: Python<'_>, a: lexguard::Action) -> &Bound<'_, PyString> {
+    match a {
+        lexguard::Action::Block => intern!(py, "block"),
+        lexguard::Action::Review => intern!(py, "review"),
+    }
+}
+
 /// The hit as its JSON object (same keys, same order).
-fn hit_dict<'py>(py: Python<'py>, h: &lexguard::Hit) -> PyResult<Bound<'py, PyDict>> {
+fn hit_dict<'py>(py: Python<'py>, h: &lexguard::Hit, strings: Option<&PyStrings>) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item(intern!(py, "category"), &h.category)?;
-    d.set_item(intern!(py, "term"), &h.term)?;
-    d.set_item(intern!(py, "action"), h.action.as_str())?;
-    d.set_item(intern!(py, "rule"), &h.rule)?;
+    d.set_item(intern!(py, "category"), cached(py, strings, &h.category))?;
+    d.set_item(intern!(py, "term"), cached(py, strings, &h.term))?;
+    d.set_item(intern!(py, "action"), action_str(py, h.action))?;
+    d.set_item(intern!(py, "rule"), cached(py, strings, &h.rule))?;
     d.set_item(intern!(py, "matched"), &h.matched)?;
     d.set_item(intern!(py, "flags"), flag_list(py, h.flags)?)?;
     if let Some(f) = &h.field {
@@ -726,14 +1047,15 @@ fn hit_dict<'py>(py: Python<'py>, h: &lexguard::Hit) -> PyResult<Bound<'py, PyDi
 impl Report {
     /// "pass", "review" or "block": the strongest action among the hits.
     #[getter]
-    fn verdict(&self) -> &'static str {
-        self.inner.verdict.as_str()
+    fn verdict<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        verdict_str(py, self.inner.verdict).clone()
     }
 
     /// The categories hit, in order of first hit.
     #[getter]
-    fn categories(&self) -> Vec<String> {
-        self.inner.categories.clone()
+    fn categories<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let strings = self.strings.as_deref();
+        PyList::new(py, self.inner.categories.iter().map(|c| cached(py, strings, c)))
     }
 
     /// The hits, in order of position.
@@ -750,7 +1072,7 @@ impl Report {
         d.set_item(intern!(py, "categories"), PyList::new(py, &self.inner.categories)?)?;
         let hits = PyList::empty(py);
         for h in &self.inner.hits {
-            hits.append(hit_dict(py, h)?)?;
+            hits.append(hit_dict(py, h, self.strings.as_deref())?)?;
         }
         d.set_item(intern!(py, "hits"), hits)?;
         Ok(d)
@@ -804,20 +1126,24 @@ impl Hit {
     fn hit(&self) -> &lexguard::Hit {
         &self.report.get().inner.hits[self.index]
     }
+
+    fn strings(&self) -> Option<&PyStrings> {
+        self.report.get().strings.as_deref()
+    }
 }
 
 #[pymethods]
 impl Hit {
     /// The category id.
     #[getter]
-    fn category(&self) -> &str {
-        &self.hit().category
+    fn category<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        cached(py, self.strings(), &self.hit().category)
     }
 
     /// The term (or regex) as written in its list.
     #[getter]
-    fn term(&self) -> &str {
-        &self.hit().term
+    fn term<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        cached(py, self.strings(), &self.hit().term)
     }
 
     /// The original text that matched: `text[hit.start:hit.end]`.
@@ -846,14 +1172,14 @@ impl Hit {
 
     /// Where the rule is defined: `file:line`.
     #[getter]
-    fn rule(&self) -> &str {
-        &self.hit().rule
+    fn rule<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        cached(py, self.strings(), &self.hit().rule)
     }
 
     /// "block" or "review" (after any downgrade for punctuation).
     #[getter]
-    fn action(&self) -> &'static str {
-        self.hit().action.as_str()
+    fn action<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        action_str(py, self.hit().action).clone()
     }
 
     /// The field (`check_fields`), or None.
@@ -870,7 +1196,7 @@ impl Hit {
 
     /// The hit as its JSON object.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        hit_dict(py, self.hit())
+        hit_dict(py, self.hit(), self.strings())
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {

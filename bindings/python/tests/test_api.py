@@ -166,9 +166,11 @@ def test_normalize(fixture_filter):
     assert fixture_filter.normalize("ＶＩＡＧＲＡ") == "viagra"
 
 
-def test_html_format_not_implemented(fixture_filter):
-    with pytest.raises(NotImplementedError, match="HTML extractor"):
-        fixture_filter.check("<p>赌博</p>", format="html")
+def test_html_format(fixture_filter):
+    # more in test_html.py
+    r = fixture_filter.check("<p>网上&#36172;<b>博</b></p>", format="html")
+    assert r.verdict == "block"
+    assert r.hits[0].matched == "&#36172;<b>博"
     with pytest.raises(ValueError, match="format"):
         fixture_filter.check("x", format="pdf")
     assert fixture_filter.check("赌博", format="text").verdict == "block"

@@ -11,6 +11,9 @@
 >>> f.mask("网上百家 樂")
 '网上****'
 
+``f.check(html, format="html")`` checks an HTML document (visible text with entities decoded,
+title, ``alt``/``title`` attributes, script strings); its spans index the markup.
+
 The work is done by the Rust core with the GIL released; ``Filter.check_many`` checks a batch
 in parallel. See README.md beside the package source for the whole API.
 """

@@ -12,6 +12,7 @@ __version__: str
 _Path = Union[str, "os.PathLike[str]"]
 _Verdict = Literal["pass", "review", "block"]
 _Action = Literal["block", "review"]
+_Format = Literal["text", "html"]
 
 class WordlistError(ValueError):
     """A wordlist could not be loaded or compiled; str(err) names the file and line."""
@@ -34,22 +35,25 @@ class Hit:
     def term(self) -> str: ...
     @property
     def matched(self) -> str:
-        """The original text that matched: ``text[hit.start:hit.end]``."""
+        """The original text that matched: ``text[hit.start:hit.end]`` (with
+        ``format="html"``, the markup it covers: ``"&#36172;博"``, ``"赌</b>博"``)."""
     @property
     def start(self) -> int:
-        """Start as a str index (``span["chars"][0]``)."""
+        """Start as a str index into the checked text or markup (``span["chars"][0]``)."""
     @property
     def end(self) -> int:
         """End (exclusive) as a str index (``span["chars"][1]``)."""
     @property
-    def flags(self) -> list[str]: ...
+    def flags(self) -> list[str]:
+        """The normalization steps the hit needed (``"entity"``: decoded HTML entities or escapes)."""
     @property
     def rule(self) -> str:
         """Where the rule is defined: ``file:line``."""
     @property
     def action(self) -> _Action: ...
     @property
-    def field(self) -> Optional[str]: ...
+    def field(self) -> Optional[str]:
+        """The field (``check_fields``), or None."""
     @property
     def span(self) -> dict[str, list[int]]:
         """``{"bytes": [s, e], "chars": [s, e], "utf16": [s, e]}``."""
@@ -91,12 +95,20 @@ class Filter:
         pinyin: bool = True,
         max_gap: int = 5,
     ) -> Filter: ...
-    def check(self, text: str, *, format: Literal["text", "html"] = "text") -> Report: ...
+    def check(self, text: str, *, format: _Format = "text") -> Report:
+        """Checks a text. ``format="html"``: ``text`` is HTML; its visible text (entities
+        decoded, inline tags joined), title, ``alt``/``title`` attributes, meta description and
+        keywords, link targets and script strings and comments are checked (style sheets are
+        not), and every span indexes the markup."""
     def is_clean(self, text: str) -> bool: ...
     def verdict(self, text: str) -> _Verdict: ...
     def mask(self, text: str, char: str = "*") -> str: ...
-    def check_fields(self, fields: Mapping[str, str]) -> Report: ...
-    def check_many(self, texts: Iterable[str], threads: Optional[int] = None) -> list[Report]: ...
+    def check_fields(self, fields: Mapping[str, str], *, format: _Format = "text") -> Report:
+        """Checks named fields into one report; each hit names its field."""
+    def check_many(
+        self, texts: Iterable[str], threads: Optional[int] = None, *, format: _Format = "text"
+    ) -> list[Report]:
+        """One report per text, in order; in parallel with the GIL released."""
     def normalize(self, text: str) -> str: ...
     @property
     def options(self) -> dict[str, Union[bool, int]]: ...

@@ -12,6 +12,9 @@ step "format"
 rustup component add rustfmt >/dev/null 2>&1 || true
 cargo fmt --all -- --check
 
+step "third-party crate list up to date"
+python3 scripts/gen-third-party-crates.py --check
+
 step "build every target (benches included)"
 cargo build --workspace --all-targets --locked
 

@@ -132,9 +132,7 @@ impl FilterBuilder {
                 ListSource::Shipped => lexicon.add_shipped()?,
                 ListSource::Dir(d) => lexicon.add_dir(d)?,
                 ListSource::File(f) => lexicon.add_file(f)?,
-                ListSource::Text { name, origin, text } if name == "categories.toml" => {
-                    lexicon.add_categories(origin, text)?
-                }
+                // `add_text` also takes `categories.toml`.
                 ListSource::Text { name, origin, text } => lexicon.add_text(name, origin, text)?,
             }
         }

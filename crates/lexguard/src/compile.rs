@@ -42,6 +42,11 @@ pub(crate) struct Rule {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PatternRef {
     pub rule: u32,
+    /// The rule's category and action, copied here so that a hit reads one cache line.
+    pub category: u32,
+    pub action: Action,
+    /// The last rule of its pattern (`refs[first..=last]` belong to one pattern).
+    pub last: bool,
     pub left: Edge,
     pub right: Edge,
     pub pinyin: bool,
@@ -54,10 +59,10 @@ pub(crate) struct PatternRef {
 pub(crate) struct Compiled {
     pub rules: Vec<Rule>,
     pub categories: Vec<String>,
-    /// The rules behind each pattern: `refs[ranges[pid].0 .. ranges[pid].1]`, flat so that a
+    /// The rules behind each pattern, flat: the engine reports a match with the index of its
+    /// pattern's first rule here, and the pattern's rules run to the one marked `last`. So a
     /// hit costs one lookup.
     pub refs: Vec<PatternRef>,
-    pub ranges: Vec<(u32, u32)>,
     pub pattern_count: usize,
     pub engine: Box<dyn Engine>,
     pub allow: AllowSet,
@@ -191,19 +196,22 @@ impl Compiled {
                 });
                 let refs = &mut patterns[id as usize];
                 if !refs.iter().any(|r| r.rule == rule) {
-                    refs.push(PatternRef { rule, left, right, pinyin, own_flags });
+                    let action = rules[rule as usize].action;
+                    refs.push(PatternRef { rule, category, action, last: false, left, right, pinyin, own_flags });
                 }
             }
         }
         let max_pattern_len = texts.iter().map(String::len).max().unwrap_or(0);
-        let mut refs = Vec::with_capacity(patterns.len());
-        let mut ranges = Vec::with_capacity(patterns.len());
+        let mut refs: Vec<PatternRef> = Vec::with_capacity(patterns.len());
+        let mut firsts = Vec::with_capacity(patterns.len());
         for p in patterns {
-            let start = refs.len() as u32;
+            firsts.push(refs.len() as u32);
             refs.extend(p);
-            ranges.push((start, refs.len() as u32));
+            if let Some(r) = refs.last_mut() {
+                r.last = true;
+            }
         }
-        let engine = engine::build(kind, &texts)?;
+        let engine = engine::build(kind, &texts, &firsts)?;
 
         // Allow phrases.
         let mut allow_ids: HashMap<String, u32> = HashMap::new();
@@ -267,7 +275,6 @@ impl Compiled {
             categories,
             pattern_count: texts.len(),
             refs,
-            ranges,
             engine,
             allow,
             allow_refs,

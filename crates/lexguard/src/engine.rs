@@ -32,17 +32,19 @@ pub(crate) enum Next {
 
 /// A compiled set of patterns.
 pub(crate) trait Engine: Send + Sync + fmt::Debug {
-    /// Calls `f(start, end, pattern)` for each leftmost-longest, non-overlapping match from `at`
-    /// (a char boundary of `hay`) on, in order.
+    /// Calls `f(start, end, value)` for each leftmost-longest, non-overlapping match from `at`
+    /// (a char boundary of `hay`) on, in order; `value` is the one given with the pattern.
     fn for_each_match(&self, hay: &str, at: usize, f: &mut dyn FnMut(usize, usize, u32) -> Next);
     /// Heap memory held.
     fn heap_bytes(&self) -> usize;
 }
 
-pub(crate) fn build(kind: EngineKind, patterns: &[String]) -> Result<Box<dyn Engine>, Error> {
+/// Compiles `patterns`; a match of `patterns[i]` reports `values[i]`.
+pub(crate) fn build(kind: EngineKind, patterns: &[String], values: &[u32]) -> Result<Box<dyn Engine>, Error> {
+    debug_assert_eq!(patterns.len(), values.len());
     Ok(match kind {
-        EngineKind::DoubleArray => Box::new(DoubleArray::build(patterns)?),
-        EngineKind::AhoCorasick => Box::new(AhoCorasickEngine::build(patterns)?),
+        EngineKind::DoubleArray => Box::new(DoubleArray::build(patterns, values)?),
+        EngineKind::AhoCorasick => Box::new(AhoCorasickEngine::build(patterns, values)?),
     })
 }
 
@@ -55,7 +57,7 @@ impl fmt::Debug for DoubleArray {
 }
 
 impl DoubleArray {
-    fn build(patterns: &[String]) -> Result<DoubleArray, Error> {
+    fn build(patterns: &[String], values: &[u32]) -> Result<DoubleArray, Error> {
         if patterns.is_empty() {
             return Ok(DoubleArray(None));
         }
@@ -64,7 +66,7 @@ impl DoubleArray {
             // Measured: the 2-gram prefilter does not speed up whole buffers of Chinese text
             // and slows short messages by ~20%; it also costs 64 KiB.
             .use_prefilter(false)
-            .build_with_values(patterns.iter().enumerate().map(|(i, p)| (p.as_str(), i as u32)))
+            .build_with_values(patterns.iter().map(String::as_str).zip(values.iter().copied()))
             .map_err(|e| Error::new(ErrorKind::Build, format!("building the matcher: {e}")))?;
         Ok(DoubleArray(Some(pma)))
     }
@@ -92,19 +94,20 @@ impl Engine for DoubleArray {
     }
 }
 
+/// aho-corasick reports pattern indexes: `values` maps them to the values given.
 #[derive(Debug)]
-struct AhoCorasickEngine(Option<AhoCorasick>);
+struct AhoCorasickEngine(Option<AhoCorasick>, Vec<u32>);
 
 impl AhoCorasickEngine {
-    fn build(patterns: &[String]) -> Result<AhoCorasickEngine, Error> {
+    fn build(patterns: &[String], values: &[u32]) -> Result<AhoCorasickEngine, Error> {
         if patterns.is_empty() {
-            return Ok(AhoCorasickEngine(None));
+            return Ok(AhoCorasickEngine(None, Vec::new()));
         }
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build(patterns)
             .map_err(|e| Error::new(ErrorKind::Build, format!("building the matcher: {e}")))?;
-        Ok(AhoCorasickEngine(Some(ac)))
+        Ok(AhoCorasickEngine(Some(ac), values.to_vec()))
     }
 }
 
@@ -113,7 +116,7 @@ impl Engine for AhoCorasickEngine {
         let Some(ac) = &self.0 else { return };
         'search: loop {
             for m in ac.find_iter(Input::new(hay).range(at..)) {
-                match f(m.start(), m.end(), m.pattern().as_u32()) {
+                match f(m.start(), m.end(), self.1[m.pattern().as_usize()]) {
                     Next::Continue => {}
                     Next::RestartAt(next) => {
                         at = next;
@@ -126,7 +129,7 @@ impl Engine for AhoCorasickEngine {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.0.as_ref().map_or(0, |a| a.memory_usage())
+        self.0.as_ref().map_or(0, |a| a.memory_usage()) + self.1.len() * 4
     }
 }
 
@@ -179,7 +182,8 @@ mod tests {
             ["赌博", "赌博网", "博彩", "free money", "money"].iter().map(|s| s.to_string()).collect();
         let hay = "在赌博网站博彩 free money";
         for kind in [EngineKind::DoubleArray, EngineKind::AhoCorasick] {
-            let e = build(kind, &pats).unwrap();
+            let values: Vec<u32> = (0..pats.len() as u32).collect();
+            let e = build(kind, &pats, &values).unwrap();
             let mut found = Vec::new();
             e.for_each_match(hay, 0, &mut |s, t, p| {
                 found.push((&hay[s..t], p));

@@ -2,7 +2,7 @@
 //! with exact original spans.
 
 use crate::Flags;
-use crate::compile::{Compiled, Edge};
+use crate::compile::{Compiled, Edge, PatternRef};
 use crate::engine::Next;
 use crate::normalize::{Class, Normalized, Normalizer};
 use crate::report::{Action, Hit, Span};
@@ -114,34 +114,40 @@ impl Compiled {
         })
     }
 
+    /// The rules of the pattern whose first rule is `refs[first]`.
+    #[inline]
+    fn pattern_refs(&self, first: u32) -> impl Iterator<Item = &PatternRef> {
+        let rest = &self.refs[first as usize..];
+        let len = rest.iter().position(|r| r.last).map_or(rest.len(), |i| i + 1);
+        rest[..len].iter()
+    }
+
     /// All hits of one document, sorted by position.
     pub(crate) fn scan(&self, n: &Normalizer, input: &[u8], norm: &Normalized, out: &mut Vec<RawHit>) {
         let text = norm.text.as_str();
         let first = out.len();
         let mut cats_here: Vec<u32> = Vec::new();
         let mut cursor = 0;
-        self.engine.for_each_match(text, 0, &mut |ns, ne, pid| {
+        self.engine.for_each_match(text, 0, &mut |ns, ne, first| {
             let mut mapped = None;
             cats_here.clear();
-            let (a, b) = self.ranges[pid as usize];
-            for r in &self.refs[a as usize..b as usize] {
-                let rule = &self.rules[r.rule as usize];
-                if cats_here.contains(&rule.category) {
+            for r in self.pattern_refs(first) {
+                if cats_here.contains(&r.category) {
                     continue;
                 }
                 let m = *mapped.get_or_insert_with(|| n.map_back_from(input, norm, ns, ne, &mut cursor));
                 if !self.edge_ok(n, input, text, (ns, ne), (m.start, m.end), r.left, true)
                     || !self.edge_ok(n, input, text, (ns, ne), (m.start, m.end), r.right, false)
-                    || self.allowed(text, ns, ne, rule.category)
+                    || self.allowed(text, ns, ne, r.category)
                 {
                     continue;
                 }
-                cats_here.push(rule.category);
+                cats_here.push(r.category);
                 let mut flags = m.flags - r.own_flags;
                 if r.pinyin {
                     flags |= Flags::PINYIN;
                 }
-                let action = if flags.contains(Flags::PUNCTUATION) { rule.action.downgraded() } else { rule.action };
+                let action = if flags.contains(Flags::PUNCTUATION) { r.action.downgraded() } else { r.action };
                 out.push(RawHit { start: m.start, end: m.end, rule: r.rule, flags, action });
             }
             if cats_here.is_empty() {

@@ -142,9 +142,10 @@ impl Compiled {
         let cat_index =
             |id: &str| categories.iter().position(|c| c == id).expect("lexicon registers every category") as u32;
         let mut rules = Vec::new();
+        // Pattern text → id; (pattern id, rule) pairs, flattened once all are known.
         let mut pattern_ids: HashMap<String, u32> = HashMap::new();
-        let mut patterns: Vec<Vec<PatternRef>> = Vec::new();
-        let mut texts: Vec<String> = Vec::new();
+        let mut pairs: Vec<(u32, PatternRef)> = Vec::new();
+        let mut ids_of_term: Vec<u32> = Vec::new();
         let opts = normalizer.options();
 
         for term in lex.terms() {
@@ -183,33 +184,44 @@ impl Compiled {
             if pinyin_on {
                 variants.extend(pinyin_variants(&norm).into_iter().map(|v| (v, true)));
             }
+            let action = rules[rule as usize].action;
+            ids_of_term.clear();
             for (text, pinyin) in variants {
                 let (left, right) = if term.mode == MatchMode::Substring {
                     (Edge::Free, Edge::Free)
                 } else {
                     (edge_of(text.chars().next(), normalizer), edge_of(text.chars().next_back(), normalizer))
                 };
-                let id = *pattern_ids.entry(text.clone()).or_insert_with(|| {
-                    patterns.push(Vec::new());
-                    texts.push(text);
-                    (patterns.len() - 1) as u32
-                });
-                let refs = &mut patterns[id as usize];
-                if !refs.iter().any(|r| r.rule == rule) {
-                    let action = rules[rule as usize].action;
-                    refs.push(PatternRef { rule, category, action, last: false, left, right, pinyin, own_flags });
+                let next = pattern_ids.len() as u32;
+                let id = *pattern_ids.entry(text).or_insert(next);
+                // Two variants of one term may normalize alike: one rule per pattern.
+                if !ids_of_term.contains(&id) {
+                    ids_of_term.push(id);
+                    pairs
+                        .push((id, PatternRef { rule, category, action, last: false, left, right, pinyin, own_flags }));
                 }
             }
         }
+        let mut texts = vec![String::new(); pattern_ids.len()];
+        for (text, id) in pattern_ids {
+            texts[id as usize] = text;
+        }
         let max_pattern_len = texts.iter().map(String::len).max().unwrap_or(0);
-        let mut refs: Vec<PatternRef> = Vec::with_capacity(patterns.len());
-        let mut firsts = Vec::with_capacity(patterns.len());
-        for p in patterns {
-            firsts.push(refs.len() as u32);
-            refs.extend(p);
-            if let Some(r) = refs.last_mut() {
-                r.last = true;
+        // Stable: a pattern's rules stay in lexicon order.
+        pairs.sort_by_key(|&(id, _)| id);
+        let mut refs: Vec<PatternRef> = Vec::with_capacity(pairs.len());
+        let mut firsts = Vec::with_capacity(texts.len());
+        for (id, r) in pairs {
+            if firsts.len() <= id as usize {
+                if let Some(prev) = refs.last_mut() {
+                    prev.last = true;
+                }
+                firsts.push(refs.len() as u32);
             }
+            refs.push(r);
+        }
+        if let Some(prev) = refs.last_mut() {
+            prev.last = true;
         }
         let engine = engine::build(kind, &texts, &firsts)?;
 

@@ -10,6 +10,9 @@
 # Installs postfix and swaks (and miltertest) from Debian when missing. Idempotent; cleans up
 # after itself; bounded by a hard timeout.
 set -euo pipefail
+# `cmd | grep -q` can fail under pipefail: grep -q exits at the first match and cmd may then
+# die of SIGPIPE. has reads all of its input.
+has() { grep "$@" >/dev/null; }
 script=$(realpath "$0")
 cd "$(dirname "$script")/../.."
 
@@ -191,7 +194,7 @@ ok "review-level mail is delivered with X-Lexguard-Verdict and X-Lexguard-Catego
 # 8. A denied sender is refused at MAIL FROM.
 FROM=spammer@blocked.test send sender --data "$work/m/clean.eml"
 grep -Eq '^ *<\*\* +550[ -]5\.7\.1.*Sender' "$work/t/sender" || fail "denied sender not refused: $(tail -8 "$work/t/sender")"
-grep -B1 '<\*\* *550' "$work/t/sender" | grep -q 'MAIL FROM' || fail "sender not refused at MAIL FROM"
+grep -B1 '<\*\* *550' "$work/t/sender" | has 'MAIL FROM' || fail "sender not refused at MAIL FROM"
 ok "denied sender is refused with 550 5.7.1 at MAIL FROM"
 
 # 9. Quarantine: accepted into the hold queue.
@@ -202,7 +205,7 @@ qid=$(queued hold)
 [[ -n "$qid" ]] || fail "quarantined message not queued: $(tail -5 "$work/t/hold")"
 held=
 for _ in $(seq 1 100); do
-  if postqueue -c "$work/pf/etc" -j 2>/dev/null | grep -q "\"queue_name\": *\"hold\".*\"queue_id\": *\"$qid\"\|\"queue_id\": *\"$qid\".*\"queue_name\": *\"hold\""; then
+  if postqueue -c "$work/pf/etc" -j 2>/dev/null | has "\"queue_name\": *\"hold\".*\"queue_id\": *\"$qid\"\|\"queue_id\": *\"$qid\".*\"queue_name\": *\"hold\""; then
     held=1
     break
   fi
@@ -239,14 +242,14 @@ ok "SIGHUP reloads the lists"
 admin() { curl -s -m 10 -X "$1" "http://127.0.0.1:$aport$2" -H 'Authorization: Bearer e2e-admin-token' -d "${3:-}"; }
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$aport/v1/stats")
 [[ "$code" == 401 ]] || fail "admin without token: expected 401, got $code"
-admin POST /v1/terms '{"category": "fraud", "terms": ["远程管理新增词"]}' | grep -q '"added":\["远程管理新增词"\]' || fail "admin add term"
+admin POST /v1/terms '{"category": "fraud", "terms": ["远程管理新增词"]}' | has '"added":\["远程管理新增词"\]' || fail "admin add term"
 [[ -f "$work/milter/overlay/overlay.json" ]] || fail "overlay not persisted"
 printf '远程管理新增词出现了。\n' >"$work/m/admin.txt"
 msg "$work/m/admin.eml" "hello" 'Content-Type: text/plain; charset=UTF-8\r\n' "$work/m/admin.txt"
 send admin --data "$work/m/admin.eml"
 rejected admin || fail "term added through the admin endpoint not rejected"
 stats=$(admin GET /v1/stats)
-echo "$stats" | grep -q '"sender_rejected":1' || fail "stats: $stats"
+echo "$stats" | has '"sender_rejected":1' || fail "stats: $stats"
 ok "admin endpoint: 401 without token, added term persisted and enforced, stats"
 
 # 13. The audit log has every non-accept decision.

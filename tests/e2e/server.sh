@@ -2,6 +2,9 @@
 # End-to-end test of `lexguard serve` and `lexguard audit verify` through the real binary:
 # keys, checks, runtime edits, SIGHUP reload, SIGTERM drain, audit chain verification.
 set -euo pipefail
+# `cmd | grep -q` can fail under pipefail: grep -q exits at the first match and cmd may then
+# die of SIGPIPE. has reads all of its input.
+has() { grep "$@" >/dev/null; }
 cd "$(dirname "$0")/../.."
 
 if ! command -v curl >/dev/null; then
@@ -60,31 +63,31 @@ admin() { # $1: method, $2: path, $3: body
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/v1/check" -d '{"fields": {"body": "x"}}')
 [[ "$code" == 401 ]] || fail "no key: expected 401, got $code"
 ok "check without a key is 401"
-check '这里有测试违禁词' | grep -q '"verdict":"block"' || fail "configured list term not found"
-check '欢迎来到在线赌场' | grep -qF '"categories":["gambling"]' || fail "shipped lexicon term not found"
+check '这里有测试违禁词' | has '"verdict":"block"' || fail "configured list term not found"
+check '欢迎来到在线赌场' | has -F '"categories":["gambling"]' || fail "shipped lexicon term not found"
 ok "checks find configured and shipped terms"
 
-admin POST /v1/admin/terms '{"category": "spam", "terms": ["端到端新词"], "action": "review"}' | grep -q '"added":\["端到端新词"\]' \
+admin POST /v1/admin/terms '{"category": "spam", "terms": ["端到端新词"], "action": "review"}' | has '"added":\["端到端新词"\]' \
   || fail "admin add"
-check '端到端新词出现' | grep -q '"verdict":"review"' || fail "added term not visible at once"
+check '端到端新词出现' | has '"verdict":"review"' || fail "added term not visible at once"
 [[ -f "$work/overlay/spam.txt" ]] || fail "overlay not persisted"
 ok "admin edit is persisted and visible at once"
-admin POST /v1/admin/terms '{"category": "spam", "terms": ["端到端新词曝光"], "allow": true}' | grep -q '"added"' \
+admin POST /v1/admin/terms '{"category": "spam", "terms": ["端到端新词曝光"], "allow": true}' | has '"added"' \
   || fail "admin add allow entry"
-check '端到端新词曝光' | grep -q '"verdict":"pass"' || fail "allow entry not in effect at once"
+check '端到端新词曝光' | has '"verdict":"pass"' || fail "allow entry not in effect at once"
 
 printf '测试违禁词\n重载后的词\n' >"$work/lists/gambling.txt"
 kill -HUP "$pid"
 for _ in $(seq 1 300); do
-  check '重载后的词' | grep -q '"verdict":"block"' && break
+  check '重载后的词' | has '"verdict":"block"' && break
   sleep 0.1
 done
-check '重载后的词' | grep -q '"verdict":"block"' || fail "SIGHUP did not reload"
+check '重载后的词' | has '"verdict":"block"' || fail "SIGHUP did not reload"
 ok "SIGHUP reloads the lists"
 # The allow entry is in the reloaded main filter now; removing it takes effect at once too.
 admin DELETE /v1/admin/terms '{"category": "spam", "terms": ["端到端新词曝光"], "allow": true}' \
-  | grep -q '"removed":\["端到端新词曝光"\]' || fail "admin remove allow entry"
-check '端到端新词曝光' | grep -q '"verdict":"review"' || fail "allow entry removal not visible at once"
+  | has '"removed":\["端到端新词曝光"\]' || fail "admin remove allow entry"
+check '端到端新词曝光' | has '"verdict":"review"' || fail "allow entry removal not visible at once"
 [[ ! -f "$work/overlay/spam.allow.txt" ]] || fail "allow entry removal not persisted"
 ok "allow entry removal is persisted and visible at once"
 html=$(curl -s "http://$addr/v1/check" -H 'Authorization: Bearer e2e-client-key' -H 'Content-Type: application/json' \
@@ -93,8 +96,8 @@ grep -qF '"matched":"测试<b>违禁</b>&#35789;"' <<<"$html" || fail "html: $ht
 grep -qF '"segment":"attr:alt"' <<<"$html" || fail "html alt: $html"
 ok "html fields: inline tags joined, entities decoded, alt text checked"
 
-curl -s "http://$addr/metrics" | grep -q '^lexguard_checks_total{verdict="block"}' || fail "metrics"
-curl -s "http://$addr/openapi.json" | grep -q '"openapi": "3.1.0"' || fail "openapi"
+curl -s "http://$addr/metrics" | has '^lexguard_checks_total{verdict="block"}' || fail "metrics"
+curl -s "http://$addr/openapi.json" | has '"openapi": "3.1.0"' || fail "openapi"
 ok "metrics and openapi are served"
 
 kill -TERM "$pid"

@@ -110,7 +110,7 @@ ok "SIGTERM drains and exits 0"
 "$bin" audit verify "$work/audit" >"$work/verify.out" || fail "fresh audit log does not verify"
 grep -q intact "$work/verify.out" || fail "verify output"
 ok "audit verify: intact (exit 0)"
-f=$(ls "$work"/audit/audit-*.jsonl | head -1)
+f=$(set -- "$work"/audit/audit-*.jsonl; echo "$1")
 sed -i '1s/"verdict":"block"/"verdict":"pass"/' "$f"
 set +e
 "$bin" audit verify "$work/audit" >"$work/verify.out"

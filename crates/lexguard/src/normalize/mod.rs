@@ -621,16 +621,32 @@ impl Normalizer {
                 continue;
             }
             // Inside a word: a run of letters kept as they are (`xample` after `E`). Each
-            // would only lengthen the token, as `kept` does with no gap pending.
+            // would only lengthen the token, as `kept` does with no gap pending. The run goes on
+            // across single spaces between words of two or more letters (`mple text`): `close_gap`
+            // would write such a space as it is and start a new token.
             if self.fast && st.gap_len == 0 && st.last == Last::Letter {
-                let mut n = 0u32;
+                let mut tok = st.tok_len;
                 let mut lowered = false;
+                let mut crossed = false;
+                let lowers = table.lowers_ascii();
+                let spaces = self.opts.max_gap >= 1;
                 loop {
                     let (cp, len) = match bytes[i..] {
-                        [b'A'..=b'Z', ..] if table.lowers_ascii() => {
+                        [b'A'..=b'Z', ..] if lowers => {
                             lowered = true;
                             i += 1;
-                            n += 1;
+                            tok = tok.saturating_add(1);
+                            continue;
+                        }
+                        [b' ', next, ..]
+                            if spaces
+                                && tok >= 2
+                                && (next.is_ascii_uppercase() && lowers
+                                    || next.is_ascii_lowercase() && table.is_same_letter_cp(u32::from(next))) =>
+                        {
+                            crossed = true;
+                            i += 1;
+                            tok = 0;
                             continue;
                         }
                         [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),
@@ -644,13 +660,16 @@ impl Normalizer {
                         break;
                     }
                     i += len;
-                    n += 1;
+                    tok = tok.saturating_add(1);
                 }
                 if i > run {
                     if sink.before(base + run, st) {
                         return false;
                     }
-                    st.tok_len = st.tok_len.saturating_add(n);
+                    st.tok_len = tok;
+                    if crossed {
+                        st.single_run = 0;
+                    }
                     if lowered {
                         sink.push_lowered_run(&s[run..i], base + run);
                     } else {

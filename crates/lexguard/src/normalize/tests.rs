@@ -147,8 +147,15 @@ mod fast_paths {
         '\u{200B}', '\u{00AD}', '😀', '㍿', 'ﬁ', '①', '\u{FFFD}',
     ];
 
+    /// Words and spacing that exercise the run across spaces (`free money`, `v i a`, `a Bc`).
+    const PIECES: &[&str] = &["free", " ", "money", "a", "Bc", "xY", "q", " z", "ab cd", "d0g", "s e x"];
+
     fn text() -> impl Strategy<Value = String> {
-        prop::collection::vec(prop::sample::select(ALPHABET), 0..80).prop_map(|v| v.into_iter().collect())
+        let unit = prop_oneof![
+            prop::sample::select(ALPHABET).prop_map(String::from),
+            prop::sample::select(PIECES).prop_map(String::from),
+        ];
+        prop::collection::vec(unit, 0..60).prop_map(|v| v.concat())
     }
 
     fn options() -> impl Strategy<Value = NormalizeOptions> {

@@ -9,6 +9,17 @@
 # usage: crates/lexguard-milter/bench/run.sh [COUNT] [ROUNDS]     (defaults 2000, 3)
 # Builds the release binary (CARGO_TARGET_DIR respected). Needs python3; installs postfix
 # and swaks like the e2e test. Loopback only; cleans up after itself.
+#
+# Profiling knobs (environment):
+#   LEXGUARD_MILTER_BENCH_BIN      a milter binary to use instead of building one (A/B runs)
+#   LEXGUARD_MILTER_BENCH_ARGS     extra milter arguments
+#   LEXGUARD_MILTER_BENCH_PROFILE  a command run alongside each measured milter run, with
+#                                  {pid} (the milter's PID) and {out} (a file name under
+#                                  LEXGUARD_MILTER_BENCH_OUT) substituted, and stopped (SIGINT)
+#                                  when the run ends; e.g.
+#                                  'perf record -F 999 -g -o {out}.perf -p {pid}' or
+#                                  'strace -f -tt -e trace=read,write,recvfrom,sendto -o {out}.strace -p {pid}'
+#   LEXGUARD_MILTER_BENCH_OUT      where profiles and the milter logs are kept (default: not kept)
 set -euo pipefail
 script=$(realpath "$0")
 here=$(dirname "$script")
@@ -20,9 +31,13 @@ source tests/e2e/milter/postfix-env.sh
 pf_install
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
 
-target=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release -p lexguard-milter --bin lexguard-milter
-bin=$(realpath "$target/release/lexguard-milter")
+if [[ -n "${LEXGUARD_MILTER_BENCH_BIN:-}" ]]; then
+  bin=$(realpath "$LEXGUARD_MILTER_BENCH_BIN")
+else
+  target=${CARGO_TARGET_DIR:-target}
+  cargo build --quiet --release -p lexguard-milter --bin lexguard-milter
+  bin=$(realpath "$target/release/lexguard-milter")
+fi
 
 work=$(mktemp -d /tmp/lexguard-milter-bench.XXXXXX)
 chmod 755 "$work"
@@ -33,6 +48,9 @@ cleanup() {
     kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
   done
   pf_stop "$work/pf"
+  if [[ -n "${LEXGUARD_MILTER_BENCH_OUT:-}" ]]; then
+    cp "$work"/*.log "$LEXGUARD_MILTER_BENCH_OUT/" 2>/dev/null
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -41,6 +59,8 @@ trap 'exit 124' TERM INT
 smtp=$(pf_free_port 2600)
 mport=$(pf_free_port 8990)
 sock="$work/milter.sock"
+outdir=${LEXGUARD_MILTER_BENCH_OUT:-$work}
+mkdir -p "$outdir"
 
 declare -A mpid
 start_milter() { # NAME LISTEN
@@ -72,17 +92,33 @@ cpu_ms() {
   read -r -a f <"/proc/$1/stat"
   echo $(((f[13] + f[14]) * 1000 / $(getconf CLK_TCK)))
 }
+# Messages still in the instance's queue (received, not yet delivered).
+queued() {
+  find "$work/pf/queue/maildrop" "$work/pf/queue/incoming" "$work/pf/queue/active" \
+    "$work/pf/queue/deferred" -type f 2>/dev/null | wc -l
+}
 declare -A results
 run_mode() { # MODE MILTER
   pf_set "$work/pf" "smtpd_milters=$2"
   sleep 1
   # warm-up (connection set-up, milter caches)
   python3 "$here/smtp_load.py" "$smtp" 50 --unique "warm-$1-$r" >/dev/null
-  local out before=0 after=0 p=${mpid[${1#milter-}]:-}
+  local out before=0 after=0 p=${mpid[${1#milter-}]:-} prof=
+  if [[ -n "$p" && -n "${LEXGUARD_MILTER_BENCH_PROFILE:-}" ]]; then
+    local cmd=${LEXGUARD_MILTER_BENCH_PROFILE//\{pid\}/$p}
+    cmd=${cmd//\{out\}/$outdir/$1-$r}
+    bash -c "exec $cmd" >"$outdir/$1-$r.profile.log" 2>&1 &
+    prof=$!
+    sleep 1
+  fi
   [[ -n "$p" ]] && before=$(cpu_ms "$p")
   out=$(python3 "$here/smtp_load.py" "$smtp" "$count" --unique "$1-$r")
   [[ -n "$p" ]] && after=$(cpu_ms "$p")
-  out="${out%\}}, \"milter_cpu_us_per_msg\": $(( (after - before) * 1000 / count ))}"
+  if [[ -n "$prof" ]]; then
+    kill -INT "$prof" 2>/dev/null
+    wait "$prof" 2>/dev/null || true
+  fi
+  out="${out%\}}, \"milter_cpu_us_per_msg\": $(( (after - before) * 1000 / count )), \"queued_after\": $(queued)}"
   echo "$1 round $r: $out"
   results[$1]+="$out"$'\n'
 }

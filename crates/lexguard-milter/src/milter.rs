@@ -138,6 +138,10 @@ pub fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
         })
 }
 
+/// A macro list for stages whose macros are not used: one name that no MTA defines (an empty
+/// list would get the MTA's defaults).
+const NO_MACROS: &CStr = c"{lexguard_none}";
+
 fn negotiate(shared: &Shared, cx: &mut NegotiateContext<Session>, actions: Actions, opts: ProtoOpts) -> Status {
     let want_actions = Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::QUARANTINE | Actions::REQUEST_MACROS;
     cx.requested_actions = want_actions & actions;
@@ -166,12 +170,14 @@ fn negotiate(shared: &Shared, cx: &mut NegotiateContext<Session>, actions: Actio
         want_opts |= ProtoOpts::SKIP;
     }
     cx.requested_opts = want_opts & opts;
-    // Only the macros used: the SASL login at MAIL, the queue id at end of message (fewer
-    // macro packets per message than the MTA's defaults).
-    cx.requested_macros.insert(MacroStage::Connect, c"".into());
-    cx.requested_macros.insert(MacroStage::Mail, c"{auth_authen} i".into());
-    cx.requested_macros.insert(MacroStage::Rcpt, c"".into());
-    cx.requested_macros.insert(MacroStage::Eoh, c"".into());
+    // Only the macros used: the SASL login at MAIL, the queue id at end of message. An empty
+    // list means "the MTA's default list" to Postfix (which sends `i` before every header,
+    // `i` at DATA and three `{rcpt_*}` at RCPT), so the other stages ask for a macro no MTA
+    // defines, which leaves their macro packets empty.
+    for stage in [MacroStage::Connect, MacroStage::Helo, MacroStage::Rcpt, MacroStage::Data, MacroStage::Eoh] {
+        cx.requested_macros.insert(stage, NO_MACROS.into());
+    }
+    cx.requested_macros.insert(MacroStage::Mail, c"{auth_authen}".into());
     cx.requested_macros.insert(MacroStage::Eom, c"i".into());
     let s = session(&mut cx.data);
     s.skip = cx.requested_opts.contains(ProtoOpts::SKIP);
@@ -238,15 +244,15 @@ fn timeout(engine: &Engine) -> Duration {
 
 async fn mail(shared: &Arc<Shared>, cx: &mut Context<Session>, args: Vec<CString>) -> Status {
     let engine = shared.engine();
-    let sender = canonical(&args.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default());
-    let auth = macro_str(&cx.macros, c"{auth_authen}");
+    let sender = canonical(&args.first().map(|a| a.to_string_lossy()).unwrap_or_default());
+    let auth = cx.macros.get(c"{auth_authen}").is_some_and(|v| !v.is_empty());
     let s = session(&mut cx.data);
     s.msg = None;
     let noreply = s.noreply_mail;
-    let client = s.client_ip.map(|i| i.to_string());
+    let client_ip = s.client_ip;
     let mut bypass = None;
     let mut deferred = None;
-    if engine.config.bypass_authenticated && auth.is_some() {
+    if engine.config.bypass_authenticated && auth {
         shared.stats.bypass_authenticated.fetch_add(1, Relaxed);
         debug!(sender, "authenticated sender: message not checked");
         if !noreply {
@@ -256,6 +262,7 @@ async fn mail(shared: &Arc<Shared>, cx: &mut Context<Session>, args: Vec<CString
     }
     let allowed = engine.senders_allow.matches(&sender);
     if bypass.is_none() && !allowed && engine.senders_deny.matches(&sender) {
+        let client = client_ip.map(|i| i.to_string());
         let dry = engine.policy.dry_run;
         let record = json!({
             "event": "milter.sender",
@@ -296,7 +303,8 @@ async fn mail(shared: &Arc<Shared>, cx: &mut Context<Session>, args: Vec<CString
         all_allowed: true,
         bypass: bypass.or(allowed.then_some("sender allow list")),
         deferred,
-        headers: Vec::new(),
+        // Room for the usual header block without growing.
+        headers: Vec::with_capacity(16),
         header_bytes: 0,
         headers_dropped: 0,
         subjects: 0,
@@ -309,15 +317,16 @@ async fn mail(shared: &Arc<Shared>, cx: &mut Context<Session>, args: Vec<CString
 }
 
 async fn rcpt(shared: &Arc<Shared>, cx: &mut Context<Session>, args: Vec<CString>) -> Status {
-    let rcpt = canonical(&args.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default());
+    let rcpt = canonical(&args.first().map(|a| a.to_string_lossy()).unwrap_or_default());
     let s = session(&mut cx.data);
     let noreply = s.noreply_rcpt;
     let ok = if noreply { Status::Noreply } else { Status::Continue };
-    let client = s.client_ip.map(|i| i.to_string());
+    let client_ip = s.client_ip;
     let Some(msg) = s.msg.as_mut() else { return ok };
     let engine = msg.engine.clone();
     let allowed = engine.recipients_allow.matches(&rcpt);
     if !allowed && msg.deferred.is_none() && engine.recipients_deny.matches(&rcpt) {
+        let client = client_ip.map(|i| i.to_string());
         let dry = engine.policy_for(domain(&rcpt)).1.dry_run;
         let record = json!({
             "event": "milter.recipient",
@@ -374,7 +383,8 @@ fn header(_shared: &Arc<Shared>, cx: &mut Context<Session>, name: CString, value
     let s = session(&mut cx.data);
     let reply = if s.noreply_header { Status::Noreply } else { Status::Continue };
     let Some(msg) = s.msg.as_mut() else { return reply };
-    let name = name.to_string_lossy().into_owned();
+    // The name's own buffer when it is UTF-8 (always, in practice): no copy.
+    let name = name.into_string().unwrap_or_else(|e| e.into_cstring().to_string_lossy().into_owned());
     if name.eq_ignore_ascii_case("subject") {
         msg.subjects += 1;
     }
@@ -463,12 +473,16 @@ async fn analyze(msg: &mut Msg) -> Result<Analysis, &'static str> {
     let body = std::mem::take(&mut msg.body);
     let limit = timeout(&msg.engine);
     let started = Instant::now();
-    let task = tokio::task::spawn_blocking(move || engine.analyze(&headers, &body));
+    // The headers come back (the audit record names the Message-ID).
+    let task = tokio::task::spawn_blocking(move || (engine.analyze(&headers, &body), headers));
     match tokio::time::timeout(limit, task).await {
         // A result that arrives after the limit (the task can finish before it is first
         // polled) is late all the same.
         Ok(Ok(_)) if started.elapsed() > limit => Err("timeout"),
-        Ok(Ok(a)) => Ok(a),
+        Ok(Ok((a, headers))) => {
+            msg.headers = headers;
+            Ok(a)
+        }
         Ok(Err(_)) => Err("panic while checking the message"),
         Err(_) => Err("timeout"),
     }
@@ -569,7 +583,7 @@ fn audit_record(
 async fn eom(shared: &Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
     let s = session(&mut cx.data);
     let quarantine_ok = s.quarantine;
-    let client = s.client_ip.map(|i| i.to_string());
+    let client_ip = s.client_ip;
     let Some(mut msg) = s.msg.take() else { return Status::Continue };
     let engine = msg.engine.clone();
     match msg.deferred.take() {
@@ -588,11 +602,6 @@ async fn eom(shared: &Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
     let queue_id = macro_str(&cx.macros, c"i");
     shared.stats.messages.fetch_add(1, Relaxed);
 
-    let message_id = msg
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("message-id"))
-        .map(|(_, v)| header_line(&String::from_utf8_lossy(v)));
     let started = Instant::now();
     let analysis = analyze(&mut msg).await;
     shared.stats.check_time(started.elapsed());
@@ -636,7 +645,15 @@ async fn eom(shared: &Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
     if d.would.is_some() {
         shared.stats.dry_run.fetch_add(1, Relaxed);
     }
-    if d.action != Action::Accept || d.would.is_some() {
+    // Accepted as it is: no audit record, and the log line is at debug level (below).
+    let noteworthy = d.action != Action::Accept || d.would.is_some();
+    let client = if noteworthy { client_ip.map(|i| i.to_string()) } else { None };
+    if noteworthy {
+        let message_id = msg
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("message-id"))
+            .map(|(_, v)| header_line(&String::from_utf8_lossy(v)));
         {
             let mut cats = shared.stats.categories.lock().unwrap_or_else(|e| e.into_inner());
             for c in &d.categories {
@@ -653,8 +670,11 @@ async fn eom(shared: &Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
     }
 
     let categories = d.categories.join(",");
+    // Every decision other than "accept unchanged" is logged at info level; plain accepts at
+    // debug level (one line per clean message would dominate the log and cost time per
+    // message; the stats endpoint counts them).
     let log = |what: &str| {
-        if d.action == Action::Accept && d.would.is_none() {
+        if !noteworthy {
             debug!(queue_id, sender = msg.sender, verdict = %d.verdict, spam_score = a.spam.score, "{what}");
         } else {
             info!(

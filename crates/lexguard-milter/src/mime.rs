@@ -113,8 +113,11 @@ pub fn header_encoding<'a>(values: impl Iterator<Item = &'a [u8]>) -> &'static E
     if sample.is_empty() { UTF_8 } else { text::detect(&sample) }
 }
 
-fn header_parser() -> MessageParser {
-    MessageParser::new().with_mime_headers()
+/// The MIME parser, built once (it is a table of header parsers).
+fn header_parser() -> &'static MessageParser {
+    static PARSER: std::sync::LazyLock<MessageParser> =
+        std::sync::LazyLock::new(|| MessageParser::new().with_mime_headers());
+    &PARSER
 }
 
 /// The first mailbox of an address header (decoded): (display name, lower-case address).
@@ -158,24 +161,27 @@ fn single_part(headers: &[(String, Vec<u8>)], body: &[u8], limits: &Limits, out:
         return false;
     }
     let charset = param_value(ct, "charset");
-    let cte = header_value(headers, "content-transfer-encoding")
-        .map(|v| String::from_utf8_lossy(v).trim().to_ascii_lowercase());
-    let mut bytes = match cte.as_deref() {
-        Some("base64") => base64_decode(body),
-        Some("quoted-printable") => qp_decode(body),
-        _ => body.to_vec(),
+    let cte = header_value(headers, "content-transfer-encoding").map(|v| String::from_utf8_lossy(v));
+    let cte = cte.as_deref().map(str::trim);
+    let decoded = if cte.is_some_and(|c| c.eq_ignore_ascii_case("base64")) {
+        Some(base64_decode(body))
+    } else if cte.is_some_and(|c| c.eq_ignore_ascii_case("quoted-printable")) {
+        Some(qp_decode(body))
+    } else {
+        None
     };
+    let mut bytes: &[u8] = decoded.as_deref().unwrap_or(body);
     if bytes.len() > limits.max_part_bytes {
         out.skip("part-bytes-truncated", (bytes.len() - limits.max_part_bytes) as u64);
-        bytes.truncate(limits.max_part_bytes);
+        bytes = &bytes[..limits.max_part_bytes];
     }
     if media == "text/html" {
         out.facts.html_parts += 1;
-        let (pieces, _) = text::html(&bytes, charset.as_deref());
+        let (pieces, _) = text::html(bytes, charset.as_deref());
         out.fields.extend(pieces.into_iter().map(|p| Field { name: "body".into(), piece: p }));
     } else {
         out.facts.text_parts += 1;
-        let (t, _) = text::decode(&bytes, charset.as_deref());
+        let (t, _) = text::decode(bytes, charset.as_deref());
         if !t.trim().is_empty() {
             out.fields.push(Field { name: "body".into(), piece: Piece::Plain(t) });
         }
@@ -189,16 +195,19 @@ pub fn extract(headers: &[(String, Vec<u8>)], body: &[u8], limits: &Limits) -> E
     let mut out = Extracted::default();
     let raw_enc = header_encoding(headers.iter().map(|(_, v)| v.as_slice()));
     for (name, value) in headers {
-        let lower = name.to_ascii_lowercase();
-        match lower.as_str() {
-            "message-id" => out.facts.has_message_id = true,
-            "date" => out.facts.has_date = true,
-            "to" => out.facts.has_to = true,
-            _ => {}
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        if is("message-id") {
+            out.facts.has_message_id = true;
+        } else if is("date") {
+            out.facts.has_date = true;
+        } else if is("to") {
+            out.facts.has_to = true;
         }
-        if !limits.scan_headers.contains(&lower) {
+        // (`scan_headers` is lower case.)
+        if !limits.scan_headers.iter().any(|h| is(h.as_str())) {
             continue;
         }
+        let lower = name.to_ascii_lowercase();
         let text = decode_header(value, raw_enc);
         if lower == "subject" && out.subject.is_none() {
             out.subject = Some(text.clone());

@@ -156,6 +156,13 @@ fn charset_name(cs: &[u8]) -> String {
 /// Decodes a header value (raw bytes, possibly folded): encoded-words, and raw 8-bit text
 /// with `raw` (the encoding detected for the header block).
 pub fn decode_header(value: &[u8], raw: &'static Encoding) -> String {
+    // Most values have no encoded-word and no folding: the literal text as it is.
+    if memchr::memmem::find(value, b"=?").is_none() && memchr::memchr2(b'\r', b'\n', value).is_none() {
+        return match std::str::from_utf8(value) {
+            Ok(s) => s.to_owned(),
+            Err(_) => text::decode_with(value, raw),
+        };
+    }
     let mut out = String::with_capacity(value.len());
     let mut literal: Vec<u8> = Vec::new();
     // The current run of encoded-words of one charset and encoding.

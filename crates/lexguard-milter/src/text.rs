@@ -25,6 +25,10 @@ enum Label {
 
 fn label(declared: Option<&str>) -> Label {
     let Some(l) = declared.map(str::trim).filter(|l| !l.is_empty()) else { return Label::Unknown };
+    // The common case, without lower-casing and a table look-up.
+    if l.trim_matches('"').eq_ignore_ascii_case("utf-8") {
+        return Label::Known(UTF_8);
+    }
     let lower = l.trim_matches('"').to_ascii_lowercase();
     match lower.as_str() {
         "hz-gb-2312" | "hz" | "hz-gb" => return Label::Hz,
@@ -89,6 +93,12 @@ fn choose(bytes: &[u8], declared: Option<&str>) -> Label {
 /// Decodes bytes with the declared charset (or a detected one); returns the text and the name
 /// of the encoding used.
 pub fn decode(bytes: &[u8], declared: Option<&str>) -> (String, &'static str) {
+    // Valid text labelled UTF-8 (the common case) is read as it is, validated once.
+    if label(declared) == Label::Known(UTF_8) {
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            return (s.strip_prefix('\u{feff}').unwrap_or(s).to_owned(), UTF_8.name());
+        }
+    }
     match choose(bytes, declared) {
         Label::Hz => (decode_hz(bytes), "HZ-GB-2312"),
         Label::Iso2022Cn => (decode_iso2022cn(bytes), "ISO-2022-CN"),

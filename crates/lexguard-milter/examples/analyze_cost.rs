@@ -1,0 +1,59 @@
+//! Per-message cost of reading and checking the bench message (warm), for profiling.
+use std::time::Instant;
+
+use lexguard_milter::Config;
+use lexguard_milter::engine::{Engine, decide};
+use lexguard_milter::overlay::Overlay;
+
+fn main() {
+    let e = Engine::build(Config::default(), Overlay::default(), 1).unwrap();
+    let body = "各位同事：\r\n本周五下午三点在三楼会议室召开项目进度会议，请各组负责人准备好本周工作总结和下周计划，并提前将材料发到项目邮箱。会议预计一个小时，如有冲突请提前告知。\r\n谢谢！\r\n行政部\r\n";
+    let headers: Vec<(String, Vec<u8>)> = [
+        ("From", "Bench Sender <bench@example.net>"),
+        ("To", "user@example.com"),
+        ("Subject", "=?utf-8?b?6aG555uu6L+b5bqm5Lya6K6u6YCa55+lIG1pbHRlci10Y3AtMSAw?="),
+        ("Message-ID", "<bench-replay-1@example.net>"),
+        ("Date", "Mon, 01 Jan 2024 00:00:00 +0000"),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", "text/plain; charset=UTF-8"),
+        ("Content-Transfer-Encoding", "8bit"),
+    ]
+    .iter()
+    .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+    .collect();
+    let n = 20000;
+    let f1 = || {
+        std::hint::black_box(lexguard_milter::mime::extract(&headers, body.as_bytes(), &e.limits));
+    };
+    let f2 = || {
+        std::hint::black_box(e.analyze(&headers, body.as_bytes()));
+    };
+    let f3 = || {
+        let a = e.analyze(&headers, body.as_bytes());
+        std::hint::black_box(decide(&e, &["example.com"], &a));
+    };
+    let cases: [(&str, &dyn Fn()); 3] = [("extract", &f1), ("analyze", &f2), ("analyze+decide", &f3)];
+    for (what, f) in cases {
+        for _ in 0..1000 {
+            f();
+        }
+        let t = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        println!("{what}: {:.2} us", t.elapsed().as_secs_f64() * 1e6 / n as f64);
+    }
+    let x = lexguard_milter::mime::extract(&headers, body.as_bytes(), &e.limits);
+    for f in &x.fields {
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(e.filter.check_field(&f.name, f.piece.text()));
+        }
+        println!(
+            "check_field {} ({} bytes): {:.2} us",
+            f.name,
+            f.piece.text().len(),
+            t.elapsed().as_secs_f64() * 1e6 / n as f64
+        );
+    }
+}

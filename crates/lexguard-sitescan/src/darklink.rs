@@ -169,7 +169,11 @@ pub fn hide_reason(decls: &str) -> Option<String> {
             return Some(format!("{side}:{} (off-screen)", get(side).unwrap_or("")));
         }
     }
-    if get("text-indent").and_then(px).is_some_and(|x| x <= -500.0) {
+    // Image replacement (`#logo {text-indent:-9999px; background-image:url(logo.png)}`): the
+    // text moves away but the element shows its background image, and the link in it stays
+    // visible and clickable. Not hiding.
+    let has_image = ["background-image", "background"].iter().any(|p| get(p).is_some_and(|v| v.contains("url(")));
+    if get("text-indent").and_then(px).is_some_and(|x| x <= -500.0) && !has_image {
         return Some(format!("text-indent:{}", get("text-indent").unwrap_or("")));
     }
     if let Some(c) = get("clip") {
@@ -1153,9 +1157,17 @@ mod tests {
         ] {
             assert!(hide_reason(d).is_some(), "{d}");
         }
-        for d in
-            ["display:block", "height:0", "opacity:0.5", "position:absolute;left:-20px", "font-size:12px", "clip:auto"]
-        {
+        for d in [
+            "display:block",
+            "height:0",
+            "opacity:0.5",
+            "position:absolute;left:-20px",
+            "font-size:12px",
+            "clip:auto",
+            // Image replacement: the element shows its background image.
+            "text-indent:-9999px;background-image:url(../images/logo.svg)",
+            "background:url(logo.png) no-repeat;text-indent:-9999em",
+        ] {
             assert!(hide_reason(d).is_none(), "{d}");
         }
     }

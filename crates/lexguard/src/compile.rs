@@ -141,10 +141,10 @@ impl Compiled {
         let categories: Vec<String> = lex.categories().iter().map(|c| c.id.clone()).collect();
         let cat_index =
             |id: &str| categories.iter().position(|c| c == id).expect("lexicon registers every category") as u32;
-        let mut rules = Vec::new();
+        let mut rules = Vec::with_capacity(lex.terms().len() + lex.regex_rules().len());
         // Pattern text → id; (pattern id, rule) pairs, flattened once all are known.
-        let mut pattern_ids: HashMap<String, u32> = HashMap::new();
-        let mut pairs: Vec<(u32, PatternRef)> = Vec::new();
+        let mut pattern_ids: HashMap<String, u32> = HashMap::with_capacity(lex.terms().len());
+        let mut pairs: Vec<(u32, PatternRef)> = Vec::with_capacity(lex.terms().len());
         let mut ids_of_term: Vec<u32> = Vec::new();
         let opts = normalizer.options();
 

@@ -212,7 +212,9 @@ impl Lexicon {
         match kind {
             FileKind::Terms(cat) => {
                 self.ensure_category(&cat);
-                for line in parse::lines(origin, text, &["action", "match", "pinyin", "note"])? {
+                let lines = parse::lines(origin, text, &["action", "match", "pinyin", "note"])?;
+                self.terms.reserve(lines.len());
+                for line in lines {
                     self.terms.push(Term {
                         text: line.text,
                         category: cat.clone(),

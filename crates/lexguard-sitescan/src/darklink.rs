@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Read as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -27,6 +27,7 @@ use regex::Regex;
 
 use crate::finding::{FileSpan, Finding, Kind};
 use crate::keyword::line_of;
+use crate::walk::absolute_lexical;
 
 /// Which hosts are the site's own.
 #[derive(Clone, Debug, Default)]
@@ -305,20 +306,6 @@ pub struct Stylesheets {
     parsed: AtomicU64,
 }
 
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `%XX` decoding of an href path (bytes; invalid escapes kept).
 fn percent_decode(s: &str) -> Vec<u8> {
     let b = s.as_bytes();
@@ -369,16 +356,13 @@ impl Stylesheets {
         if rel.as_os_str().is_empty() {
             return None;
         }
-        let abs = |p: &Path| {
-            if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) }
-        };
-        let root = normalize(&abs(page.root));
-        let page_dir = page.file.parent().map(|d| normalize(&abs(d))).unwrap_or_else(|| root.clone());
+        let root = absolute_lexical(page.root);
+        let page_dir = page.file.parent().map(absolute_lexical).unwrap_or_else(|| root.clone());
         let mut candidates = Vec::with_capacity(2);
         if !rooted && page_dir != root {
-            candidates.push(normalize(&page_dir.join(rel)));
+            candidates.push(absolute_lexical(&page_dir.join(rel)));
         }
-        candidates.push(normalize(&root.join(rel)));
+        candidates.push(absolute_lexical(&root.join(rel)));
         let real_root = std::fs::canonicalize(&root).ok()?;
         candidates.into_iter().filter(|c| c.starts_with(&root)).find_map(|c| {
             let real = std::fs::canonicalize(&c).ok()?;

@@ -154,24 +154,26 @@ pub fn mode_owner(m: &std::fs::Metadata) -> (u32, i64, Option<u32>, Option<u32>)
 /// Whether a symbolic link at `link` with target `target` points outside `root`, judged on
 /// the paths alone (`..` resolved lexically; nothing is followed).
 pub fn link_leaves_root(root: &Path, link: &Path, target: &Path) -> bool {
-    use std::path::Component;
     let joined = if target.is_absolute() { target.to_path_buf() } else { link.parent().unwrap_or(root).join(target) };
-    let norm = |p: &Path| {
-        let mut out = PathBuf::new();
-        for c in p.components() {
-            match c {
-                Component::ParentDir => {
-                    out.pop();
-                }
-                Component::CurDir => {}
-                c => out.push(c),
+    !absolute_lexical(&joined).starts_with(absolute_lexical(root))
+}
+
+/// `p` made absolute against the current directory, with `.` and `..` resolved on the path
+/// alone (nothing is followed).
+pub(crate) fn absolute_lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
             }
+            Component::CurDir => {}
+            c => out.push(c),
         }
-        out
-    };
-    let abs =
-        |p: &Path| if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
-    !norm(&abs(&joined)).starts_with(norm(&abs(root)))
+    }
+    out
 }
 
 /// A path from raw bytes (lossy where paths are not bytes).

@@ -155,6 +155,17 @@ pub(crate) struct FoldTable {
 
 const DENSE_LEN: usize = 0x2_0000;
 
+/// Whether the bit of `cp` is set in a bitmap of the BMP (false beyond it).
+#[inline(always)]
+fn bmp_bit(map: &[u64], cp: u32) -> bool {
+    let cp = cp as usize;
+    cp < 0x1_0000 && map[cp >> 6] & (1 << (cp & 63)) != 0
+}
+
+fn set_bmp_bit(map: &mut [u64], cp: u32) {
+    map[(cp >> 6) as usize] |= 1 << (cp & 63);
+}
+
 impl FoldTable {
     /// The shared table for `steps`, built on first use.
     pub(crate) fn get(steps: FoldSteps) -> Arc<FoldTable> {
@@ -184,8 +195,8 @@ impl FoldTable {
             };
             if cp < 0x1_0000 && !entry.is_multi() && entry.flags().is_empty() && entry.char() as u32 == cp {
                 match entry.class() {
-                    Class::Other => table.same_cjk[(cp >> 6) as usize] |= 1 << (cp & 63),
-                    Class::Letter => table.same_letter[(cp >> 6) as usize] |= 1 << (cp & 63),
+                    Class::Other => set_bmp_bit(&mut table.same_cjk, cp),
+                    Class::Letter => set_bmp_bit(&mut table.same_letter, cp),
                     _ => {}
                 }
             }
@@ -211,16 +222,14 @@ impl FoldTable {
     /// (the fast path).
     #[inline(always)]
     pub(crate) fn is_same_cjk_cp(&self, cp: u32) -> bool {
-        let cp = cp as usize;
-        cp < 0x1_0000 && self.same_cjk[cp >> 6] & (1 << (cp & 63)) != 0
+        bmp_bit(&self.same_cjk, cp)
     }
 
     /// Whether the BMP code point `cp` is a letter that folds to itself with no flag (the
     /// fast path inside words).
     #[inline(always)]
     pub(crate) fn is_same_letter_cp(&self, cp: u32) -> bool {
-        let cp = cp as usize;
-        cp < 0x1_0000 && self.same_letter[cp >> 6] & (1 << (cp & 63)) != 0
+        bmp_bit(&self.same_letter, cp)
     }
 
     fn make_entry(&mut self, c: char, scratch: &mut Vec<char>) -> Entry {

@@ -600,12 +600,13 @@ impl Normalizer {
         while i < bytes.len() {
             // The common case of Chinese text: a run of 3-byte characters kept as they are.
             let run = i;
-            while let [b0 @ 0xE0..=0xEF, b1, b2, ..] = bytes[i..] {
-                let cp = u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F);
-                if !self.fast || !table.is_same_cjk_cp(cp) {
-                    break;
+            if self.fast {
+                while let [b0 @ 0xE0..=0xEF, b1, b2, ..] = bytes[i..] {
+                    if !table.is_same_cjk_cp(cp3(b0, b1, b2)) {
+                        break;
+                    }
+                    i += 3;
                 }
-                i += 3;
             }
             if i > run {
                 if sink.before(base + run, st) {
@@ -651,9 +652,7 @@ impl Normalizer {
                         }
                         [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),
                         [b0 @ 0xC0..=0xDF, b1, ..] => (u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F), 2),
-                        [b0 @ 0xE0..=0xEF, b1, b2, ..] => {
-                            (u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F), 3)
-                        }
+                        [b0 @ 0xE0..=0xEF, b1, b2, ..] => (cp3(b0, b1, b2), 3),
                         _ => break,
                     };
                     if !table.is_same_letter_cp(cp) {
@@ -720,6 +719,12 @@ impl Normalizer {
             }
         }
     }
+}
+
+/// The code point of a three-byte UTF-8 sequence known to be valid.
+#[inline(always)]
+fn cp3(b0: u8, b1: u8, b2: u8) -> u32 {
+    u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F)
 }
 
 /// Decodes the UTF-8 character at `input[pos]` (`pos < input.len()`): `Ok((char, len))`, or

@@ -209,20 +209,18 @@ impl Compiled {
         let max_pattern_len = texts.iter().map(String::len).max().unwrap_or(0);
         // Stable: a pattern's rules stay in lexicon order.
         pairs.sort_by_key(|&(id, _)| id);
-        let mut refs: Vec<PatternRef> = Vec::with_capacity(pairs.len());
+        // Every pattern has at least one rule, so ids run 0, 1, 2, … in `pairs`.
         let mut firsts = Vec::with_capacity(texts.len());
-        for (id, r) in pairs {
-            if firsts.len() <= id as usize {
-                if let Some(prev) = refs.last_mut() {
-                    prev.last = true;
+        let refs: Vec<PatternRef> = (0..pairs.len())
+            .map(|k| {
+                let (id, mut r) = pairs[k];
+                if k == 0 || pairs[k - 1].0 != id {
+                    firsts.push(k as u32);
                 }
-                firsts.push(refs.len() as u32);
-            }
-            refs.push(r);
-        }
-        if let Some(prev) = refs.last_mut() {
-            prev.last = true;
-        }
+                r.last = pairs.get(k + 1).is_none_or(|next| next.0 != id);
+                r
+            })
+            .collect();
         let engine = engine::build(kind, &texts, &firsts)?;
 
         // Allow phrases.

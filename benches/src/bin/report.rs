@@ -25,7 +25,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use lexguard::{EngineKind, Filter, NormalizeOptions};
+use lexguard::{EngineKind, Filter, Lexicon, NormalizeOptions};
 use lexguard_benches::{
     Corpus, MESSAGE_BYTES, RawAhoCorasick, RawDaachorse, SEED, check_messages, check_whole, count_messages,
     count_whole, filter, filter_from_list, list_text, memory_kib, messages, terms, thread_cpu_ns,
@@ -201,30 +201,42 @@ fn build_probe(reps: usize) -> BuildProbe {
     BuildProbe { filter: build(), cold, warm, rss_before_kib, rss_after_kib, hwm_after_kib, rss_dropped_kib }
 }
 
+/// A warm-up round, then `reps` interleaved measured rounds.
+fn run_rounds(cases: &mut [Case<'_>], reps: usize, cold: bool) {
+    for c in cases.iter_mut() {
+        c.warm_up();
+    }
+    for _ in 0..reps {
+        for c in cases.iter_mut() {
+            if !cold {
+                // Steady state, as criterion measures and as a service sees it: one untimed
+                // run first, so the timed one does not pay for the caches and branch history
+                // the previous case left behind.
+                (c.run)();
+            }
+            c.once();
+        }
+    }
+}
+
 /// `--text FILE`: the shipped lexicon (`Filter::new`) over one file of any kind (Latin text,
 /// JSON, code), whole buffer, against the normalization alone and raw aho-corasick over the
 /// shipped terms, in interleaved rounds.
-fn text_report(path: &str, reps: usize) {
+fn text_report(path: &str, reps: usize, cold: bool) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let shipped = Filter::new();
     let empty = filter_from_list(String::new(), NormalizeOptions::new(), EngineKind::DoubleArray);
-    let terms = shipped_terms();
+    // The shipped terms as written (lower-cased: the raw reference does not fold case).
+    let lexicon = Lexicon::shipped().expect("the shipped lexicon loads");
+    let terms: Vec<String> = lexicon.terms().iter().map(|t| t.text.to_lowercase()).collect();
     let ac = RawAhoCorasick::new(&terms);
     let mut cases = vec![
         Case::new("raw_ac_shipped", "aho-corasick leftmost-longest, shipped terms, raw text", || ac.count(&text)),
         Case::new("pipeline_0_terms", "count_into, filter without terms", || count_whole(&empty, &text)),
         Case::new("shipped_full", "count_into, shipped lexicon, all steps", || count_whole(&shipped, &text)),
     ];
-    for c in &mut cases {
-        c.warm_up();
-    }
-    for _ in 0..reps {
-        for c in &mut cases {
-            (c.run)();
-            c.once();
-        }
-    }
+    run_rounds(&mut cases, reps, cold);
     println!(
         "{path}: {:.2} MB; {} shipped terms; {reps} rounds, medians, CPU time",
         text.len() as f64 / 1e6,
@@ -242,31 +254,6 @@ fn text_report(path: &str, reps: usize) {
     }
 }
 
-/// The terms of the repository's `wordlists/` (not allow phrases, not regexes), as written.
-fn shipped_terms() -> Vec<String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wordlists");
-    let mut out = Vec::new();
-    for lang in std::fs::read_dir(&root).expect("wordlists/") {
-        let dir = lang.expect("wordlists/ entry").path();
-        let Ok(files) = std::fs::read_dir(&dir) else { continue };
-        for f in files {
-            let p = f.expect("wordlist entry").path();
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if !name.ends_with(".txt") || name.contains("allow") || name.contains(".regex.") {
-                continue;
-            }
-            let list = std::fs::read_to_string(&p).expect("a UTF-8 wordlist");
-            for line in list.lines() {
-                let term = line.split('\t').next().unwrap_or_default().trim();
-                if !term.is_empty() && !term.starts_with('#') {
-                    out.push(term.to_lowercase());
-                }
-            }
-        }
-    }
-    out
-}
-
 /// The 1-minute load average, to judge how shared the machine was.
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -279,7 +266,7 @@ fn main() {
     let args = args();
     let load_before = load_average();
     if let Some(path) = &args.text {
-        text_report(path, args.reps);
+        text_report(path, args.reps, args.cold);
         return;
     }
     if let Some((name, secs)) = args.profile.as_ref().filter(|(name, _)| name == "build_50k") {
@@ -354,21 +341,7 @@ fn main() {
         return;
     }
 
-    // Warm-up round, then interleaved measured rounds.
-    for c in &mut cases {
-        c.warm_up();
-    }
-    for _ in 0..args.reps {
-        for c in &mut cases {
-            if !args.cold {
-                // Steady state, as criterion measures and as a service sees it: one untimed
-                // run first, so the timed one does not pay for the caches and branch history
-                // the previous case left behind.
-                (c.run)();
-            }
-            c.once();
-        }
-    }
+    run_rounds(&mut cases, args.reps, args.cold);
     let get = |name: &str| cases.iter().find(|c| c.name == name).expect("a known case");
     let speed = |name: &str| mb_s(bytes, get(name).cpu());
 

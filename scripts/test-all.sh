@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 start=$(date +%s)
 
+# A full run from a clean tree gains nothing from incremental compilation, and its caches
+# would double the debug target's size on disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+step "disk space"
+df -h . | tail -n 1
+
 step "format"
 rustup component add rustfmt >/dev/null 2>&1 || true
 cargo fmt --all -- --check

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 use super::homoglyph::lookalike;
 use super::t2s_table::T2S;
@@ -167,14 +167,22 @@ fn set_bmp_bit(map: &mut [u64], cp: u32) {
 }
 
 impl FoldTable {
-    /// The shared table for `steps`, built on first use.
-    pub(crate) fn get(steps: FoldSteps) -> Arc<FoldTable> {
+    fn cache() -> std::sync::MutexGuard<'static, Vec<Option<Arc<FoldTable>>>> {
         static CACHE: OnceLock<Mutex<Vec<Option<Arc<FoldTable>>>>> = OnceLock::new();
         let cache = CACHE.get_or_init(|| Mutex::new(vec![None; 32]));
         // A poisoned lock only means another thread panicked while building; the cache holds
         // fully built tables or nothing, so it is still consistent.
-        let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
-        guard[steps.key()].get_or_insert_with(|| Arc::new(FoldTable::build(steps))).clone()
+        cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The shared table for `steps`, built on first use.
+    pub(crate) fn get(steps: FoldSteps) -> Arc<FoldTable> {
+        FoldTable::cache()[steps.key()].get_or_insert_with(|| Arc::new(FoldTable::build(steps))).clone()
+    }
+
+    /// Whether the table for `steps` is built already.
+    pub(crate) fn is_built(steps: FoldSteps) -> bool {
+        FoldTable::cache()[steps.key()].is_some()
     }
 
     fn build(steps: FoldSteps) -> FoldTable {
@@ -187,10 +195,10 @@ impl FoldTable {
             lowers_ascii: false,
             steps,
         };
-        let mut scratch = Vec::new();
+        let (mut scratch, mut units) = (Vec::new(), Vec::new());
         for cp in 0..DENSE_LEN as u32 {
             let entry = match char::from_u32(cp) {
-                Some(c) => table.make_entry(c, &mut scratch),
+                Some(c) => table.make_entry(c, &mut scratch, &mut units),
                 None => Entry::new(0xFFFD, Class::Symbol, Flags::empty(), false),
             };
             if cp < 0x1_0000 && !entry.is_multi() && entry.flags().is_empty() && entry.char() as u32 == cp {
@@ -232,7 +240,7 @@ impl FoldTable {
         bmp_bit(&self.same_letter, cp)
     }
 
-    fn make_entry(&mut self, c: char, scratch: &mut Vec<char>) -> Entry {
+    fn make_entry(&mut self, c: char, scratch: &mut Vec<char>, units: &mut Vec<Unit>) -> Entry {
         let cp = c as u32;
         if (0x4E00..=0x9FFF).contains(&cp) || (0x3400..=0x4DBF).contains(&cp) || (0xAC00..=0xD7A3).contains(&cp) {
             // Ideographs and Hangul syllables: NFKC and case leave them alone.
@@ -245,7 +253,7 @@ impl FoldTable {
             // Private use, and plane-1 blocks with nothing to fold: noise.
             return Entry::new(cp, Class::Symbol, Flags::empty(), false);
         }
-        let (flags, units) = fold_char(c, self.steps, scratch);
+        let flags = fold_char(c, self.steps, scratch, units);
         match units.len() {
             0 => Entry::new(0, Class::Drop, flags, false),
             1 => Entry::new(units[0].0 as u32, units[0].1, flags, false),
@@ -311,20 +319,21 @@ impl FoldTable {
     }
 }
 
-/// Runs steps 1–5 on one character: the flags of the steps that changed it and its output
-/// units (empty when it is dropped).
-fn fold_char(c: char, steps: FoldSteps, scratch: &mut Vec<char>) -> (Flags, Vec<Unit>) {
+/// Runs steps 1–5 on one character: the flags of the steps that changed it, with its output
+/// units in `units` (left empty when it is dropped). `scratch` is working space; neither
+/// buffer is allocated per character.
+fn fold_char(c: char, steps: FoldSteps, scratch: &mut Vec<char>, units: &mut Vec<Unit>) -> Flags {
     let mut flags = Flags::empty();
+    units.clear();
     if steps.invisible && is_invisible(c) {
-        return (Flags::INVISIBLE, Vec::new());
+        return Flags::INVISIBLE;
     }
     scratch.clear();
     if steps.compat && needs_compat(c) {
-        let folded = compat_fold(c);
-        if folded.len() != 1 || folded[0] != c {
+        compat_fold(c, scratch);
+        if scratch.len() != 1 || scratch[0] != c {
             flags |= Flags::COMPAT;
         }
-        scratch.extend(folded);
     } else {
         scratch.push(c);
     }
@@ -364,7 +373,6 @@ fn fold_char(c: char, steps: FoldSteps, scratch: &mut Vec<char>) -> (Flags, Vec<
             }
         }
     }
-    let mut units = Vec::with_capacity(scratch.len());
     for &ch in scratch.iter() {
         if steps.invisible && is_invisible(ch) {
             continue;
@@ -376,7 +384,7 @@ fn fold_char(c: char, steps: FoldSteps, scratch: &mut Vec<char>) -> (Flags, Vec<
         // Folded to nothing but invisible characters.
         flags |= Flags::INVISIBLE;
     }
-    (flags, units)
+    flags
 }
 
 /// Whether compatibility folding can change `c` (most characters are already NFKC and carry
@@ -408,15 +416,28 @@ fn is_unused_plane1(cp: u32) -> bool {
         | 0x1_FBF0..=0x1_FBF9) // segmented digits
 }
 
-/// NFKC of one character, with diacritics removed from Latin, Greek and Cyrillic letters.
-fn compat_fold(c: char) -> Vec<char> {
-    let decomposed: Vec<char> = std::iter::once(c).nfkd().collect();
-    let strip = decomposed.first().is_some_and(|&b| (b as u32) < 0x0530 || (0x1E00..0x2000).contains(&(b as u32)));
-    let kept: Vec<char> =
-        if strip { decomposed.into_iter().filter(|&m| !is_combining_mark(m)).collect() } else { decomposed };
-    let mut out: Vec<char> = kept.into_iter().nfc().collect();
+/// NFKC of one character, with diacritics removed from Latin, Greek and Cyrillic letters,
+/// appended to `out`.
+fn compat_fold(c: char, out: &mut Vec<char>) {
+    // Most characters have no compatibility decomposition: then NFKC leaves them alone, and
+    // asking costs no allocation.
+    let mut parts = 0;
+    decompose_compatible(c, |_| parts += 1);
+    let start = out.len();
+    if parts == 1 {
+        let mut only = c;
+        decompose_compatible(c, |d| only = d);
+        // A lone combining mark is stripped like the ones after a letter.
+        if only == c && !is_combining_mark(c) {
+            out.push(c);
+        } else {
+            compat_fold_slow(c, out);
+        }
+    } else {
+        compat_fold_slow(c, out);
+    }
     // Ideographic punctuation NFKC leaves alone but which reads as ASCII punctuation.
-    for ch in &mut out {
+    for ch in &mut out[start..] {
         *ch = match *ch {
             '。' | '｡' | '︒' => '.',
             '、' | '､' | '﹑' => ',',
@@ -424,7 +445,14 @@ fn compat_fold(c: char) -> Vec<char> {
             other => other,
         };
     }
-    out
+}
+
+fn compat_fold_slow(c: char, out: &mut Vec<char>) {
+    let decomposed: Vec<char> = std::iter::once(c).nfkd().collect();
+    let strip = decomposed.first().is_some_and(|&b| (b as u32) < 0x0530 || (0x1E00..0x2000).contains(&(b as u32)));
+    let kept: Vec<char> =
+        if strip { decomposed.into_iter().filter(|&m| !is_combining_mark(m)).collect() } else { decomposed };
+    out.extend(kept.into_iter().nfc());
 }
 
 /// Characters removed by step 1.
@@ -531,6 +559,21 @@ mod tests {
         assert_eq!(fold('\u{FE0F}').1, Class::Drop);
         assert_eq!(fold('\u{E0100}').1, Class::Drop);
         assert_eq!(fold('𠀀').1, Class::Other);
+    }
+
+    #[test]
+    fn compat_fast_path_agrees_with_nfkc() {
+        // The fast path of `compat_fold` keeps characters without a compatibility
+        // decomposition as they are: the full NFKD → strip → NFC path must agree.
+        for c in (0..DENSE_LEN as u32).filter_map(char::from_u32) {
+            let mut parts = Vec::new();
+            decompose_compatible(c, |d| parts.push(d));
+            if parts == [c] && !is_combining_mark(c) {
+                let mut slow = Vec::new();
+                compat_fold_slow(c, &mut slow);
+                assert_eq!(slow, [c], "{c:?}");
+            }
+        }
     }
 
     #[test]

@@ -121,28 +121,56 @@ impl FilterBuilder {
 
     /// Loads the lists and compiles the filter.
     pub fn build(self) -> Result<Filter, Error> {
-        let mut lexicon = Lexicon::new();
         let mut sources = Vec::new();
         if self.default_lists {
             sources.push(ListSource::Shipped);
         }
         sources.extend(self.sources);
-        for s in &sources {
-            match s {
-                ListSource::Shipped => lexicon.add_shipped()?,
-                ListSource::Dir(d) => lexicon.add_dir(d)?,
-                ListSource::File(f) => lexicon.add_file(f)?,
-                // `add_text` also takes `categories.toml`.
-                ListSource::Text { name, origin, text } => lexicon.add_text(name, origin, text)?,
+        let options = self.options;
+        let load = || -> Result<Lexicon, Error> {
+            let mut lexicon = Lexicon::new();
+            for s in &sources {
+                match s {
+                    ListSource::Shipped => lexicon.add_shipped()?,
+                    ListSource::Dir(d) => lexicon.add_dir(d)?,
+                    ListSource::File(f) => lexicon.add_file(f)?,
+                    // `add_text` also takes `categories.toml`.
+                    ListSource::Text { name, origin, text } => lexicon.add_text(name, origin, text)?,
+                }
             }
-        }
-        Filter::from_lexicon_with(lexicon, sources, self.options, self.engine)
+            Ok(lexicon)
+        };
+        let (lexicon, normalizer) = load_beside_normalizer(options, load);
+        let lexicon = lexicon?;
+        let normalizer = normalizer.unwrap_or_else(|| Normalizer::new(options));
+        Filter::compile(lexicon, normalizer, sources, self.engine)
     }
 
     /// Compiles a lexicon built by hand.
     pub fn build_lexicon(self, lexicon: Lexicon) -> Result<Filter, Error> {
         Filter::from_lexicon_with(lexicon, Vec::new(), self.options, self.engine)
     }
+}
+
+/// Runs `load` (reading and parsing the lists) while another thread builds the normalizer's
+/// folding table, when this process has not built it yet: the two are independent, and the
+/// table is a sixth of a cold 50k-term build. Returns no normalizer when the table was built
+/// already, when threads are not available, or when the thread could not start.
+fn load_beside_normalizer<T>(options: NormalizeOptions, load: impl FnOnce() -> T) -> (T, Option<Normalizer>) {
+    if cfg!(target_family = "wasm") || !Normalizer::needs_table(&options) {
+        return (load(), None);
+    }
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new().name("lexguard-fold".into()).spawn_scoped(scope, || Normalizer::new(options))
+        {
+            Ok(handle) => {
+                let loaded = load();
+                // A panic there would be a bug; the caller then builds the table itself.
+                (loaded, handle.join().ok())
+            }
+            Err(_) => (load(), None),
+        }
+    })
 }
 
 struct Inner {
@@ -232,7 +260,15 @@ impl Filter {
         options: NormalizeOptions,
         engine: EngineKind,
     ) -> Result<Filter, Error> {
-        let normalizer = Normalizer::new(options);
+        Filter::compile(lexicon, Normalizer::new(options), sources, engine)
+    }
+
+    fn compile(
+        lexicon: Lexicon,
+        normalizer: Normalizer,
+        sources: Vec<ListSource>,
+        engine: EngineKind,
+    ) -> Result<Filter, Error> {
         let compiled = Compiled::build(&lexicon, &normalizer, engine)?;
         Ok(Filter(Arc::new(Inner { normalizer, compiled, lexicon, sources, engine })))
     }

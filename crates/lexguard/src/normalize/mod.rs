@@ -319,6 +319,12 @@ impl Normalizer {
         Normalizer { table: FoldTable::get(opts.fold_steps()), opts, fast: true }
     }
 
+    /// Whether [`Normalizer::new`] with `opts` will have to build its folding table first
+    /// (10–20 ms, once per process and set of steps).
+    pub(crate) fn needs_table(opts: &NormalizeOptions) -> bool {
+        !FoldTable::is_built(opts.fold_steps())
+    }
+
     pub(crate) fn options(&self) -> &NormalizeOptions {
         &self.opts
     }
@@ -352,7 +358,7 @@ impl Normalizer {
 
     /// Normalizes a term or allow phrase: its normalized text and the flags it needed.
     pub(crate) fn normalize_term(&self, term: &str) -> (String, Flags) {
-        let mut sink = TermSink { text: String::new(), flags: Flags::empty() };
+        let mut sink = TermSink { text: String::with_capacity(term.len()), flags: Flags::empty() };
         self.run(term.as_bytes(), 0, State::default(), &mut sink);
         (sink.text, sink.flags)
     }

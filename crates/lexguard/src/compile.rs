@@ -173,17 +173,15 @@ impl Compiled {
                 category,
                 text: term.text.clone(),
                 action: lex.term_action(term),
-                cite: term.location.to_string(),
+                cite: term.location.cite(),
             });
             let pinyin_on =
                 opts.pinyin && term.pinyin.unwrap_or_else(|| lex.category(&term.category).is_some_and(|c| c.pinyin));
-            let mut variants: Vec<(String, bool)> = vec![(norm.clone(), false)];
-            if norm.contains(' ') {
-                variants.push((norm.replace(' ', ""), false));
-            }
-            if pinyin_on {
-                variants.extend(pinyin_variants(&norm).into_iter().map(|v| (v, true)));
-            }
+            let joined = norm.contains(' ').then(|| norm.replace(' ', ""));
+            let pinyin = if pinyin_on { pinyin_variants(&norm) } else { Vec::new() };
+            let variants = std::iter::once((norm, false))
+                .chain(joined.map(|j| (j, false)))
+                .chain(pinyin.into_iter().map(|v| (v, true)));
             let action = rules[rule as usize].action;
             ids_of_term.clear();
             for (text, pinyin) in variants {
@@ -267,7 +265,7 @@ impl Compiled {
                 category: cat_index(&r.category),
                 text: r.pattern.clone(),
                 action: r.action.unwrap_or_else(|| lex.category(&r.category).map_or(Action::Block, |c| c.action)),
-                cite: r.location.to_string(),
+                cite: r.location.cite(),
             });
             regexes.push((compiled, rule));
             sources.push(r.pattern.as_str());

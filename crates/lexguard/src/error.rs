@@ -37,6 +37,29 @@ pub struct Location {
     pub line: u32,
 }
 
+impl Location {
+    /// `file:line` (or `file`), as [`Display`](fmt::Display) writes it; without the formatting
+    /// machinery, since a build cites every rule.
+    pub(crate) fn cite(&self) -> String {
+        if self.line == 0 {
+            return self.file.clone();
+        }
+        let mut digits = [0u8; 10];
+        let (mut n, mut i) = (self.line, digits.len());
+        while n > 0 {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        let mut s = String::with_capacity(self.file.len() + 1 + digits.len() - i);
+        s.push_str(&self.file);
+        s.push(':');
+        // ASCII digits.
+        s.extend(digits[i..].iter().map(|&d| char::from(d)));
+        s
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 { f.write_str(&self.file) } else { write!(f, "{}:{}", self.file, self.line) }
@@ -100,3 +123,16 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cite_is_display() {
+        for line in [0, 1, 9, 10, 99, 100, 12_345, u32::MAX] {
+            let loc = Location { file: "lists/gambling.txt".into(), line };
+            assert_eq!(loc.cite(), loc.to_string());
+        }
+    }
+}

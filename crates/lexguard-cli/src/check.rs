@@ -47,6 +47,9 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         r => r?,
     }
+    // The process ends next: freeing a large filter piece by piece (10 ms for 50k terms)
+    // would only delay the exit.
+    std::mem::forget(filter);
     Ok(if args.threshold.reached(worst) { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 

@@ -452,18 +452,25 @@ fn main() {
             speed("full_50k") >= 100.0,
         ),
         ("build 50k, warm".to_string(), format!("{:.1} ms", ms(build_warm)), "< 150 ms", ms(build_warm) < 150.0),
+        // Wall time: the first build also has a second thread build the folding table, whose
+        // CPU time this thread's clock does not see.
         (
-            "build 50k, cold (first in the process)".to_string(),
-            format!("{:.1} ms", ms(probe.cold.cpu)),
+            "build 50k, cold (first in the process), wall".to_string(),
+            format!("{:.1} ms", ms(probe.cold.wall)),
             "< 150 ms",
-            ms(probe.cold.cpu) < 150.0,
+            ms(probe.cold.wall) < 150.0,
         ),
         ("VmRSS after building 50k".to_string(), format!("{rss:.1} MiB"), "< 64 MiB", rss < 64.0),
     ];
     for (name, got, want, ok) in rows {
         println!("{name:<42} {got:>11} {want:>9}  {}", if ok { "ok" } else { "MISSED" });
     }
-    println!("build 50k wall: cold {:.1} ms, warm median {:.1} ms", ms(probe.cold.wall), ms(median_wall(&probe.warm)));
+    println!(
+        "build 50k: cold {:.1} ms cpu of this thread / {:.1} ms wall; warm median {:.1} ms wall",
+        ms(probe.cold.cpu),
+        ms(probe.cold.wall),
+        ms(median_wall(&probe.warm))
+    );
     println!(
         "memory: VmRSS {:.1} MiB before the 50k build, {rss:.1} MiB after (+{:.1}; VmHWM {:.1}), {:.1} MiB after \
          dropping it; automaton heap {:.1} MiB",

@@ -364,11 +364,12 @@ fn check_document(snap: &Snapshot, req: &CheckRequest, default_mask: char) -> Ch
                 all.extend(hits);
             }
             // Markdown passes inline HTML and character references through to the page
-            // (CommonMark), so it is read like HTML; its own markup (`**`, `#`, `[…](…)`) stays
-            // in the text, where the normalizer skips it as punctuation between the
-            // characters of a term.
+            // (CommonMark), so it is read like HTML, plus its autolinks; its own markup
+            // (`**`, `#`, `[…](…)`) stays in the text, where the normalizer skips it as
+            // punctuation between the characters of a term.
             Format::Html | Format::Markdown => {
-                let f = markup::check(snap, name, text, mask);
+                let kind = if req.format == Format::Html { markup::Markup::Html } else { markup::Markup::Markdown };
+                let f = markup::check(snap, name, text, kind, mask);
                 if let (Some(x), Some(m)) = (f.masked, masked.as_mut()) {
                     m.push((name.clone(), x));
                 }

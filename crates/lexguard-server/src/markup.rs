@@ -33,11 +33,33 @@ fn checked(kind: &SegmentKind) -> bool {
     *kind != SegmentKind::Style
 }
 
-/// Checks an HTML (or markdown) field.
-pub(crate) fn check(snap: &Snapshot, field: &str, src: &str, mask: Option<char>) -> FieldHits {
+/// How a markup field is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Markup {
+    Html,
+    /// Read as HTML (CommonMark passes inline HTML and character references through), plus
+    /// its autolinks `<https://…>` and `<name@host>`, which an HTML parser takes for tags.
+    Markdown,
+}
+
+/// Checks an HTML or markdown field.
+pub(crate) fn check(snap: &Snapshot, field: &str, src: &str, markup: Markup, mask: Option<char>) -> FieldHits {
     let doc = extractor().html(src.as_bytes());
     let mut found: Vec<(Hit, Cow<'static, str>)> = Vec::new();
     let mut to_mask: Vec<(usize, usize, usize)> = Vec::new();
+    if markup == Markup::Markdown {
+        for link in autolinks(src) {
+            for mut hit in snap.hits(field, &src[link.clone()]) {
+                let (s, e) = (link.start + hit.span.bytes[0], link.start + hit.span.bytes[1]);
+                if mask.is_some() {
+                    to_mask.extend(src[s..e].char_indices().map(|(i, c)| (s + i, s + i + c.len_utf8(), 1)));
+                }
+                hit.span.bytes = [s, e];
+                hit.matched = src[s..e].to_string();
+                found.push((hit, Cow::Borrowed("url")));
+            }
+        }
+    }
     for seg in doc.segments.iter().filter(|s| checked(&s.kind)) {
         for mut hit in snap.hits(field, &seg.text) {
             let range = hit.span.bytes[0]..hit.span.bytes[1];
@@ -57,6 +79,48 @@ pub(crate) fn check(snap: &Snapshot, field: &str, src: &str, mask: Option<char>)
     set_units(src, &mut hits);
     let masked = mask.map(|c| apply_mask(src, to_mask, c));
     FieldHits { hits, segments, masked }
+}
+
+/// The byte ranges of the targets of the CommonMark autolinks in `src`: `<scheme:…>` (a scheme
+/// of 2–32 letters, digits, `+`, `.` or `-` starting with a letter, then anything but spaces,
+/// controls and angle brackets) and `<local@domain>`.
+fn autolinks(src: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let bytes = src.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while let Some(i) = bytes[at..].iter().position(|&b| b == b'<').map(|i| at + i) {
+            at = i + 1;
+            let rest = &src[i + 1..];
+            let Some(len) = rest.find(['>', '<']).filter(|&n| rest.as_bytes()[n] == b'>') else { continue };
+            let inner = &rest[..len];
+            if is_uri_autolink(inner) || is_email_autolink(inner) {
+                at = i + 1 + len + 1;
+                return Some(i + 1..i + 1 + len);
+            }
+        }
+        None
+    })
+}
+
+fn is_uri_autolink(s: &str) -> bool {
+    let Some((scheme, _)) = s.split_once(':') else { return false };
+    (2..=32).contains(&scheme.len())
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-'))
+        && !s.chars().any(|c| c.is_ascii_control() || c == ' ')
+}
+
+fn is_email_autolink(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b))
+        && !domain.is_empty()
+        && domain.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
@@ -150,5 +214,18 @@ fn set_units(src: &str, hits: &mut [Hit]) {
         let [s, e] = h.span.bytes;
         let ((cs, us), (ce, ue)) = (at(s), at(e));
         h.span = Span { bytes: [s, e], chars: [cs, ce], utf16: [us, ue] };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_commonmark_autolinks() {
+        let md = "见 <https://x.example/在线赌场?a=1> 或 <mailto:a@b.cn>、<vip@win-888.com>；\
+                  不是：<b>粗</b> <a href=\"x\"> <1:x> <http://a b> <@x.cn> <a@-x.cn> <x:y<z>";
+        let found: Vec<&str> = autolinks(md).map(|r| &md[r]).collect();
+        assert_eq!(found, ["https://x.example/在线赌场?a=1", "mailto:a@b.cn", "vip@win-888.com"]);
     }
 }

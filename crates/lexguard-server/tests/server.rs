@@ -139,6 +139,8 @@ async fn html_spans_index_the_submitted_field() {
         ("# 标题\n\n**在线**赌场 [link](http://x)", "在线**赌场"),
         ("在线&#36172;场", "在线&#36172;场"),
         ("- 在线<b>赌</b>场", "在线<b>赌</b>场"),
+        // An autolink, which an HTML parser would take for a tag.
+        ("访问 <https://x.example/在线赌场> 了解", "在线赌场"),
     ] {
         let v = s.post("/v1/check", &json!({"fields": {"body": md}, "format": "markdown"})).await.json();
         let hits = v["hits"].as_array().unwrap();
@@ -146,6 +148,13 @@ async fn html_spans_index_the_submitted_field() {
         assert_eq!(hits.len(), 1, "{md}: {v}");
         assert_eq!(hits[0]["matched"], want);
     }
+    let md = "访问 <https://x.example/在线赌场>";
+    let v = s.post("/v1/check", &json!({"fields": {"body": md}, "format": "markdown", "mask": true})).await.json();
+    assert_eq!(v["hits"][0]["segment"], "url", "{v}");
+    assert_eq!(v["masked"]["body"], "访问 <https://x.example/****>", "{v}");
+    // The same field as HTML has no link text to check.
+    let v = s.post("/v1/check", &json!({"fields": {"body": md}, "format": "html"})).await.json();
+    assert_eq!(v["verdict"], "pass", "{v}");
     // Plain text hits have no segment.
     let v = s.post("/v1/check", &json!({"fields": {"body": "<b>在线赌场</b>"}})).await.json();
     assert!(v["hits"][0].get("segment").is_none(), "{v}");

@@ -260,10 +260,18 @@ pub(crate) fn count_units(input: &[u8], valid: bool, points: &[usize]) -> Vec<(u
 fn count_span(bytes: &[u8], valid: bool) -> (usize, usize) {
     if valid || std::str::from_utf8(bytes).is_ok() {
         // Valid UTF-8: every byte that is not a continuation byte starts a char, and 4-byte
-        // sequences are two UTF-16 units. Counting bytes vectorizes.
-        let b = bytes;
-        let chars = b.iter().filter(|&&x| (x & 0xC0) != 0x80).count();
-        let astral = b.iter().filter(|&&x| x >= 0xF0).count();
+        // sequences are two UTF-16 units. One pass with byte-wide counters over chunks of at
+        // most 255 bytes, which vectorizes.
+        let (mut chars, mut astral) = (0usize, 0usize);
+        for chunk in bytes.chunks(255) {
+            let (mut c, mut a) = (0u8, 0u8);
+            for &x in chunk {
+                c += u8::from((x & 0xC0) != 0x80);
+                a += u8::from(x >= 0xF0);
+            }
+            chars += usize::from(c);
+            astral += usize::from(a);
+        }
         return (chars, chars + astral);
     }
     let (mut chars, mut units, mut pos) = (0, 0, 0);
@@ -282,4 +290,26 @@ fn count_span(bytes: &[u8], valid: bool) -> (usize, usize) {
         }
     }
     (chars, units)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_chars_and_utf16_units() {
+        let long = "赌博 free 😀 é".repeat(40); // over 255 bytes: several chunks
+        for s in ["", "a", "中", "😀", "a中😀é", long.as_str()] {
+            let want = (s.chars().count(), s.encode_utf16().count());
+            assert_eq!(count_span(s.as_bytes(), true), want, "{s:?}");
+            assert_eq!(count_span(s.as_bytes(), false), want, "{s:?}");
+        }
+        let points = [0, 3, long.len() / 2 + 1, long.len()];
+        let points: Vec<usize> =
+            points.iter().map(|&p| (p..=long.len()).find(|&q| long.is_char_boundary(q)).unwrap()).collect();
+        let counts = count_units(long.as_bytes(), true, &points);
+        for (&p, &(c, u)) in points.iter().zip(&counts) {
+            assert_eq!((c, u), (long[..p].chars().count(), long[..p].encode_utf16().count()));
+        }
+    }
 }

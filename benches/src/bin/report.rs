@@ -435,36 +435,64 @@ fn main() {
     let rss = mib(probe.rss_after_kib);
     let ratio_ac = speed("full_10k") / speed("raw_ac_10k");
     let ratio_msg = speed("per_msg_10k") / speed("full_10k");
-    println!("\n{:<42} {:>11} {:>9}  status (cpu time)", "target", "measured", "target");
+    // The absolute targets hold at the speed of the machine the anchors were measured
+    // on. This VM's speed drifts with its neighbours by a third, so each absolute figure is
+    // also given at the anchor's speed: scaled by this run's `raw_ac_10k_std` against the
+    // issue's 120 MB/s for it (the same-run reference).
+    let factor = std_ac / 120.0;
+    println!(
+        "\n{:<46} {:>11} {:>9}  {:<7} {:>11}  {}",
+        "target", "measured", "target", "status", "at anchor", "status at the anchor's speed (x 1/factor)"
+    );
+    let status = |ok: bool| if ok { "ok" } else { "MISSED" };
+    let speed_row = |name: &str, case: &str, min: f64| {
+        let (got, at) = (speed(case), speed(case) / factor);
+        (
+            name.to_string(),
+            format!("{got:.1} MB/s"),
+            format!(">= {min}"),
+            got >= min,
+            Some((format!("{at:.1} MB/s"), at >= min)),
+        )
+    };
+    let build_row = |name: &str, got_ms: f64| {
+        let at = got_ms * factor;
+        (
+            name.to_string(),
+            format!("{got_ms:.1} ms"),
+            "< 150 ms".to_string(),
+            got_ms < 150.0,
+            Some((format!("{at:.1} ms"), at < 150.0)),
+        )
+    };
     let rows = [
-        ("full_10k / raw_ac_10k, throughput".to_string(), format!("{ratio_ac:.2}x"), ">= 1.20x", ratio_ac >= 1.2),
-        ("per_msg_10k / full_10k, throughput".to_string(), format!("{ratio_msg:.2}x"), ">= 0.70x", ratio_msg >= 0.7),
         (
-            "full_10k, whole buffer".to_string(),
-            format!("{:.1} MB/s", speed("full_10k")),
-            ">= 150",
-            speed("full_10k") >= 150.0,
+            "full_10k / raw_ac_10k, throughput".to_string(),
+            format!("{ratio_ac:.2}x"),
+            ">= 1.20x".to_string(),
+            ratio_ac >= 1.2,
+            None,
         ),
         (
-            "full_50k, whole buffer".to_string(),
-            format!("{:.1} MB/s", speed("full_50k")),
-            ">= 100",
-            speed("full_50k") >= 100.0,
+            "per_msg_10k / full_10k, throughput".to_string(),
+            format!("{ratio_msg:.2}x"),
+            ">= 0.70x".to_string(),
+            ratio_msg >= 0.7,
+            None,
         ),
-        ("build 50k, warm".to_string(), format!("{:.1} ms", ms(build_warm)), "< 150 ms", ms(build_warm) < 150.0),
+        speed_row("full_10k, whole buffer", "full_10k", 150.0),
+        speed_row("full_50k, whole buffer", "full_50k", 100.0),
+        build_row("build 50k, warm", ms(build_warm)),
         // Wall time: the first build also has a second thread build the folding table, whose
         // CPU time this thread's clock does not see.
-        (
-            "build 50k, cold (first in the process), wall".to_string(),
-            format!("{:.1} ms", ms(probe.cold.wall)),
-            "< 150 ms",
-            ms(probe.cold.wall) < 150.0,
-        ),
-        ("VmRSS after building 50k".to_string(), format!("{rss:.1} MiB"), "< 64 MiB", rss < 64.0),
+        build_row("build 50k, cold (first in the process), wall", ms(probe.cold.wall)),
+        ("VmRSS after building 50k".to_string(), format!("{rss:.1} MiB"), "< 64 MiB".to_string(), rss < 64.0, None),
     ];
-    for (name, got, want, ok) in rows {
-        println!("{name:<42} {got:>11} {want:>9}  {}", if ok { "ok" } else { "MISSED" });
+    for (name, got, want, ok, at) in rows {
+        let (at, at_ok) = at.map_or(("-".to_string(), status(ok)), |(a, o)| (a, status(o)));
+        println!("{name:<46} {got:>11} {want:>9}  {:<7} {at:>11}  {at_ok}", status(ok));
     }
+    println!("machine factor this run: {factor:.2} (raw_ac_10k_std {std_ac:.1} MB/s / 120)");
     println!(
         "build 50k: cold {:.1} ms cpu of this thread / {:.1} ms wall; warm median {:.1} ms wall",
         ms(probe.cold.cpu),

@@ -136,8 +136,44 @@ fn render_v(parts: &[(char, Option<&'static str>)], spaced: bool) -> String {
     syllables.join(if spaced { " " } else { "" })
 }
 
+/// The compiled regex rules of a lexicon. They do not depend on the normalizer, so a build
+/// can compile them while another thread builds the folding table.
+#[derive(Debug)]
+pub(crate) struct RegexRules {
+    set: Option<RegexSet>,
+    /// Per regex rule of the lexicon, in order.
+    regexes: Vec<Regex>,
+}
+
+impl RegexRules {
+    pub(crate) fn compile(lex: &Lexicon) -> Result<RegexRules, Error> {
+        let mut regexes = Vec::with_capacity(lex.regex_rules().len());
+        for r in lex.regex_rules() {
+            regexes.push(RegexBuilder::new(&r.pattern).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| {
+                Error::at(ErrorKind::Regex, r.location.clone(), format!("bad regular expression: {e}"))
+            })?);
+        }
+        let set =
+            if regexes.is_empty() {
+                None
+            } else {
+                let sources = lex.regex_rules().iter().map(|r| r.pattern.as_str());
+                Some(RegexSetBuilder::new(sources).size_limit(REGEX_SIZE_LIMIT * 4).build().map_err(|e| {
+                    Error::new(ErrorKind::Regex, format!("the regex rules together are too large: {e}"))
+                })?)
+            };
+        Ok(RegexRules { set, regexes })
+    }
+}
+
 impl Compiled {
-    pub(crate) fn build(lex: &Lexicon, normalizer: &Normalizer, kind: EngineKind) -> Result<Compiled, Error> {
+    /// Compiles `lex`; `regexes` are its regex rules when compiled already.
+    pub(crate) fn build(
+        lex: &Lexicon,
+        normalizer: &Normalizer,
+        kind: EngineKind,
+        regexes: Option<RegexRules>,
+    ) -> Result<Compiled, Error> {
         let categories: Vec<String> = lex.categories().iter().map(|c| c.id.clone()).collect();
         let cat_index =
             |id: &str| categories.iter().position(|c| c == id).expect("lexicon registers every category") as u32;
@@ -253,31 +289,24 @@ impl Compiled {
         let allow = AllowSet::build(&allow_texts)?;
 
         // Regex rules.
-        let mut regexes = Vec::new();
-        let mut sources = Vec::new();
-        for r in lex.regex_rules() {
-            let compiled = RegexBuilder::new(&r.pattern)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
-                .map_err(|e| Error::at(ErrorKind::Regex, r.location.clone(), format!("bad regular expression: {e}")))?;
-            let rule = rules.len() as u32;
-            rules.push(Rule {
-                category: cat_index(&r.category),
-                text: r.pattern.clone(),
-                action: r.action.unwrap_or_else(|| lex.category(&r.category).map_or(Action::Block, |c| c.action)),
-                cite: r.location.cite(),
-            });
-            regexes.push((compiled, rule));
-            sources.push(r.pattern.as_str());
-        }
-        let regex_set =
-            if sources.is_empty() {
-                None
-            } else {
-                Some(RegexSetBuilder::new(&sources).size_limit(REGEX_SIZE_LIMIT * 4).build().map_err(|e| {
-                    Error::new(ErrorKind::Regex, format!("the regex rules together are too large: {e}"))
-                })?)
-            };
+        let RegexRules { set: regex_set, regexes } = match regexes {
+            Some(r) => r,
+            None => RegexRules::compile(lex)?,
+        };
+        let regexes: Vec<(Regex, u32)> = regexes
+            .into_iter()
+            .zip(lex.regex_rules())
+            .map(|(compiled, r)| {
+                let rule = rules.len() as u32;
+                rules.push(Rule {
+                    category: cat_index(&r.category),
+                    text: r.pattern.clone(),
+                    action: r.action.unwrap_or_else(|| lex.category(&r.category).map_or(Action::Block, |c| c.action)),
+                    cite: r.location.cite(),
+                });
+                (compiled, rule)
+            })
+            .collect();
         Ok(Compiled {
             rules,
             categories,

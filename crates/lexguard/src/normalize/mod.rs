@@ -142,7 +142,8 @@ pub(crate) struct Normalized {
     /// Places to resume normalization (for streaming), sparse.
     pub checkpoints: Vec<Checkpoint>,
     /// The offset map, run-length encoded: each segment starts at `norm` and maps either
-    /// byte for byte (`len == RUN`) or one normalized character to `len` original bytes.
+    /// byte for byte (`len` is [`RUN_SAME`] or [`RUN_FOLDED`]) or one normalized character to
+    /// `len` original bytes.
     pub segments: Vec<Segment>,
     /// Whether the input held invalid UTF-8.
     pub invalid: bool,
@@ -156,15 +157,28 @@ pub(crate) struct Segment {
     len: u32,
 }
 
-/// `Segment::len` of a byte-for-byte run.
-const RUN: u32 = u32::MAX;
+/// `Segment::len` of a byte-for-byte run of the very same bytes: a match inside one needed
+/// no normalization step, which map-back knows without reading the input again (in a large
+/// buffer, those bytes have long left the cache when the matches come).
+const RUN_SAME: u32 = u32::MAX;
+/// `Segment::len` of a byte-for-byte run in which characters may have changed with their
+/// length kept (case, some traditional characters, a tab read as a space).
+const RUN_FOLDED: u32 = u32::MAX - 1;
+
+#[inline(always)]
+fn is_run(len: u32) -> bool {
+    len >= RUN_FOLDED
+}
 
 /// The sink of the scan: the string and a checkpoint every few hundred bytes.
 struct Collect<'a> {
     out: &'a mut Normalized,
+    /// The whole input (original offsets index it).
+    input: &'a [u8],
     next: usize,
-    /// `orig - norm` of the open byte-for-byte run, if one is open.
-    run_delta: Option<isize>,
+    /// `orig - norm` and the kind (`RUN_SAME` or `RUN_FOLDED`) of the open byte-for-byte run,
+    /// if one is open.
+    run: Option<(isize, u32)>,
     /// Original offset of the last checkpoint: long runs without output still get some.
     last_orig: usize,
 }
@@ -172,20 +186,32 @@ struct Collect<'a> {
 /// Original bytes between checkpoints at most, even when they produce no output.
 const CHECKPOINT_EVERY_ORIG: usize = 64 * 1024;
 
+impl Collect<'_> {
+    /// Continues the open byte-for-byte run of this kind at original offset `at`, or opens
+    /// one.
+    #[inline(always)]
+    fn run_at(&mut self, at: usize, kind: u32) {
+        let norm = self.out.text.len();
+        let run = Some((at as isize - norm as isize, kind));
+        if self.run != run {
+            self.out.segments.push(Segment { norm, orig: at, len: kind });
+            self.run = run;
+        }
+    }
+}
+
 impl Sink for Collect<'_> {
     #[inline]
     fn push(&mut self, c: char, orig: (usize, usize), _: Flags) {
-        let norm = self.out.text.len();
         let n = c.len_utf8();
-        let delta = orig.0 as isize - norm as isize;
         if orig.1 - orig.0 == n {
-            if self.run_delta != Some(delta) {
-                self.out.segments.push(Segment { norm, orig: orig.0, len: RUN });
-                self.run_delta = Some(delta);
-            }
+            let mut buf = [0; 4];
+            let same = self.input.get(orig.0..orig.1) == Some(c.encode_utf8(&mut buf).as_bytes());
+            self.run_at(orig.0, if same { RUN_SAME } else { RUN_FOLDED });
         } else {
+            let norm = self.out.text.len();
             self.out.segments.push(Segment { norm, orig: orig.0, len: (orig.1 - orig.0) as u32 });
-            self.run_delta = None;
+            self.run = None;
         }
         self.out.text.push(c);
     }
@@ -199,12 +225,7 @@ impl Sink for Collect<'_> {
 
     #[inline(always)]
     fn push_run(&mut self, run: &str, at: usize) {
-        let norm = self.out.text.len();
-        let delta = at as isize - norm as isize;
-        if self.run_delta != Some(delta) {
-            self.out.segments.push(Segment { norm, orig: at, len: RUN });
-            self.run_delta = Some(delta);
-        }
+        self.run_at(at, RUN_SAME);
         self.out.text.push_str(run);
     }
 
@@ -212,18 +233,14 @@ impl Sink for Collect<'_> {
     fn push_lowered_run(&mut self, run: &str, at: usize) {
         // Lowering ASCII keeps every length: still one byte-for-byte segment.
         let norm = self.out.text.len();
-        self.push_run(run, at);
+        self.run_at(at, RUN_FOLDED);
+        self.out.text.push_str(run);
         self.out.text[norm..].make_ascii_lowercase();
     }
 
     #[inline(always)]
     fn push_same(&mut self, c: char, at: usize) {
-        let norm = self.out.text.len();
-        let delta = at as isize - norm as isize;
-        if self.run_delta != Some(delta) {
-            self.out.segments.push(Segment { norm, orig: at, len: RUN });
-            self.run_delta = Some(delta);
-        }
+        self.run_at(at, RUN_SAME);
         self.out.text.push(c);
     }
 
@@ -352,7 +369,7 @@ impl Normalizer {
         out.checkpoints.clear();
         out.segments.clear();
         out.invalid = false;
-        let mut sink = Collect { out, next: 0, run_delta: None, last_orig: 0 };
+        let mut sink = Collect { out, input, next: 0, run: None, last_orig: 0 };
         self.run(input, 0, state, &mut sink);
     }
 
@@ -387,17 +404,18 @@ impl Normalizer {
             while *cursor + 1 < segs.len() && segs[*cursor + 1].norm <= x {
                 *cursor += 1;
             }
-            segs.get(*cursor).copied().unwrap_or(Segment { norm: 0, orig: 0, len: RUN })
+            segs.get(*cursor).copied().unwrap_or(Segment { norm: 0, orig: 0, len: RUN_FOLDED })
         };
         let s0 = seg(start);
-        let orig_start = if s0.len == RUN { s0.orig + (start - s0.norm) } else { s0.orig };
+        let orig_start = if is_run(s0.len) { s0.orig + (start - s0.norm) } else { s0.orig };
         let s1 = seg(end.saturating_sub(1).max(start));
-        let orig_end = if s1.len == RUN { s1.orig + (end - s1.norm) } else { s1.orig + s1.len as usize };
+        let orig_end = if is_run(s1.len) { s1.orig + (end - s1.norm) } else { s1.orig + s1.len as usize };
         let (orig_start, orig_end) = (orig_start.min(input.len()), orig_end.min(input.len()).max(orig_start));
         // Inside one byte-for-byte run with the same bytes, nothing was folded or skipped.
         let unchanged = s0 == s1
-            && s0.len == RUN
-            && input[orig_start..orig_end] == *norm.text.as_bytes().get(start..end).unwrap_or(&[]);
+            && (s0.len == RUN_SAME
+                || s0.len == RUN_FOLDED
+                    && input[orig_start..orig_end] == *norm.text.as_bytes().get(start..end).unwrap_or(&[]));
         let flags = if unchanged { Flags::empty() } else { self.flags_of(input, orig_start, orig_end) };
         Mapped { start: orig_start, end: orig_end, flags }
     }

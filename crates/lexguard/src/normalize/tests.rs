@@ -174,6 +174,27 @@ mod fast_paths {
         /// text, the same original span and flags for every normalized character, and
         /// checkpoints from which normalization resumes to the same output.
         #[test]
+        fn map_back_knows_unchanged_runs(s in text(), opts in options()) {
+            // Map-back skips re-reading the input inside runs of the very same bytes; every
+            // range of up to four characters it calls unchanged must be the same bytes in the
+            // input, and any other range gets the flags a run over it finds.
+            let n = Normalizer::new(opts);
+            let input = s.as_bytes();
+            let norm = n.normalize(input);
+            let starts: Vec<usize> = norm.text.char_indices().map(|(i, _)| i).collect();
+            for (k, &i) in starts.iter().enumerate() {
+                for j in k + 1..=(k + 4).min(starts.len()) {
+                    let end = starts.get(j).copied().unwrap_or(norm.text.len());
+                    let m = n.map_back(input, &norm, i, end);
+                    if input[m.start..m.end] == norm.text.as_bytes()[i..end] {
+                        continue;
+                    }
+                    prop_assert_eq!(m.flags, n.flags_of(input, m.start, m.end), "{:?} at {}..{}", &norm.text[i..end], i, end);
+                }
+            }
+        }
+
+        #[test]
         fn agree_with_the_state_machine(s in text(), opts in options()) {
             let fast = Normalizer::new(opts.clone());
             let slow = Normalizer { fast: false, ..fast.clone() };
@@ -186,7 +207,7 @@ mod fast_paths {
             }
             for cp in a.checkpoints.iter().chain(&b.checkpoints) {
                 let mut rest = Normalized::default();
-                let mut sink = Collect { out: &mut rest, next: 0, run_delta: None, last_orig: 0 };
+                let mut sink = Collect { out: &mut rest, input, next: 0, run: None, last_orig: 0 };
                 slow.run(input, cp.orig, cp.state, &mut sink);
                 prop_assert_eq!(&rest.text, &a.text[cp.norm..], "resumed at {:?}", cp);
             }

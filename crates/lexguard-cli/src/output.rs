@@ -43,6 +43,21 @@ pub fn write_report(out: &mut impl Write, label: Option<&str>, text: Option<&[u8
     }
 }
 
+/// Terms longer than this many characters (regex rules, mostly) are cut in the human output,
+/// so that a hit stays one readable line; the rule's `file:line` says where the whole one is,
+/// and the JSON formats carry it whole.
+const TERM_SHOWN: usize = 40;
+
+fn shown_term(term: &str) -> std::borrow::Cow<'_, str> {
+    match term.char_indices().nth(TERM_SHOWN) {
+        Some(_) => {
+            let cut = term.char_indices().nth(TERM_SHOWN - 8).map_or(term.len(), |(i, _)| i);
+            format!("{}…", &term[..cut]).into()
+        }
+        None => term.into(),
+    }
+}
+
 pub fn write_hit(out: &mut impl Write, hit: &Hit) -> io::Result<()> {
     let s = style_of(hit.action);
     let flags: Vec<&str> = hit.flags.names().collect();
@@ -53,7 +68,7 @@ pub fn write_hit(out: &mut impl Write, hit: &Hit) -> io::Result<()> {
         "  {s}{:<6}{s:#} {:<12} {} {:?}{flags}{field} {DIM}chars {}-{} {}{DIM:#}",
         hit.action.as_str(),
         hit.category,
-        hit.term,
+        shown_term(&hit.term),
         hit.matched,
         hit.span.chars[0],
         hit.span.chars[1],

@@ -161,3 +161,16 @@ fn shipped_lists_work_from_any_directory() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn human_output_cuts_long_regex_terms() {
+    let o = lexguard(&["check", "--color", "never"], "加 薇❤信：ａｂｃ_８８８８８".as_bytes());
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = text.lines().find(|l| l.contains("spam.regex.txt")).expect("a regex hit");
+    assert!(line.contains("…") && !line.contains("whatsapp"), "{line}");
+    assert!(line.chars().count() < 160, "{line}");
+    // The JSON keeps the whole pattern.
+    let o = lexguard(&["check", "--format", "json"], "加 薇❤信：ａｂｃ_８８８８８".as_bytes());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("whatsapp"));
+}

@@ -167,12 +167,12 @@ impl RegexRules {
 }
 
 impl Compiled {
-    /// Compiles `lex`; `regexes` are its regex rules when compiled already.
+    /// Compiles `lex`, whose regex rules are compiled already (`regexes`).
     pub(crate) fn build(
         lex: &Lexicon,
         normalizer: &Normalizer,
         kind: EngineKind,
-        regexes: Option<RegexRules>,
+        regexes: RegexRules,
     ) -> Result<Compiled, Error> {
         let categories: Vec<String> = lex.categories().iter().map(|c| c.id.clone()).collect();
         let cat_index =
@@ -289,10 +289,7 @@ impl Compiled {
         let allow = AllowSet::build(&allow_texts)?;
 
         // Regex rules.
-        let RegexRules { set: regex_set, regexes } = match regexes {
-            Some(r) => r,
-            None => RegexRules::compile(lex)?,
-        };
+        let RegexRules { set: regex_set, regexes } = regexes;
         let regexes: Vec<(Regex, u32)> = regexes
             .into_iter()
             .zip(lex.regex_rules())

@@ -127,7 +127,9 @@ impl FilterBuilder {
         }
         sources.extend(self.sources);
         let options = self.options;
-        let load = || -> Result<Lexicon, Error> {
+        // The lists load and the regex rules (which need no normalizer) compile while the
+        // folding table is built.
+        let (loaded, normalizer) = load_beside_normalizer(options, || {
             let mut lexicon = Lexicon::new();
             for s in &sources {
                 match s {
@@ -138,17 +140,12 @@ impl FilterBuilder {
                     ListSource::Text { name, origin, text } => lexicon.add_text(name, origin, text)?,
                 }
             }
-            Ok(lexicon)
-        };
-        // The regex rules need no normalizer: they compile while the folding table is built.
-        let (loaded, normalizer) = load_beside_normalizer(options, || {
-            let lexicon = load()?;
             let regexes = RegexRules::compile(&lexicon)?;
             Ok::<_, Error>((lexicon, regexes))
         });
         let (lexicon, regexes) = loaded?;
         let normalizer = normalizer.unwrap_or_else(|| Normalizer::new(options));
-        Filter::compile(lexicon, normalizer, Some(regexes), sources, self.engine)
+        Filter::compile(lexicon, normalizer, regexes, sources, self.engine)
     }
 
     /// Compiles a lexicon built by hand.
@@ -160,8 +157,8 @@ impl FilterBuilder {
 /// Runs `load` (reading and parsing the lists, compiling the regex rules) while another thread
 /// builds the normalizer's folding table, when this process has not built it yet: the two are
 /// independent, and the table is a sixth of a cold 50k-term build and a third of a cold build
-/// of the shipped lists. Returns no normalizer when the table was built
-/// already, when threads are not available, or when the thread could not start.
+/// of the shipped lists. Returns no normalizer when the table was built already, when threads
+/// are not available, or when the thread could not start.
 fn load_beside_normalizer<T>(options: NormalizeOptions, load: impl FnOnce() -> T) -> (T, Option<Normalizer>) {
     if cfg!(target_family = "wasm") || !Normalizer::needs_table(&options) {
         return (load(), None);
@@ -266,13 +263,14 @@ impl Filter {
         options: NormalizeOptions,
         engine: EngineKind,
     ) -> Result<Filter, Error> {
-        Filter::compile(lexicon, Normalizer::new(options), None, sources, engine)
+        let regexes = RegexRules::compile(&lexicon)?;
+        Filter::compile(lexicon, Normalizer::new(options), regexes, sources, engine)
     }
 
     fn compile(
         lexicon: Lexicon,
         normalizer: Normalizer,
-        regexes: Option<RegexRules>,
+        regexes: RegexRules,
         sources: Vec<ListSource>,
         engine: EngineKind,
     ) -> Result<Filter, Error> {

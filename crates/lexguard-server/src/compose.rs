@@ -450,17 +450,19 @@ pub(crate) fn build_fast(
         }
         fast.added = Some(Filter::builder().normalize(options).build_lexicon(lex)?);
     }
-    // Allow entries added since: a detector whose "terms" are the phrases.
+    // Allow entries added since, per category: a detector whose "terms" are the phrases.
+    let added_allow: Vec<(&String, BTreeSet<&str>)> = now
+        .allow
+        .iter()
+        .map(|(cat, phrases)| {
+            let new =
+                phrases.iter().filter(|p| !main.allow.get(cat).is_some_and(|m| m.contains(*p))).map(String::as_str);
+            (cat, new.collect::<BTreeSet<&str>>())
+        })
+        .filter(|(_, new)| !new.is_empty())
+        .collect();
     let mut lex = Lexicon::new();
-    for (cat, phrases) in &now.allow {
-        let new: Vec<&str> = phrases
-            .iter()
-            .filter(|p| !main.allow.get(cat).is_some_and(|m| m.contains(*p)))
-            .map(String::as_str)
-            .collect();
-        if new.is_empty() {
-            continue;
-        }
+    for (cat, new) in &added_allow {
         fast.added_allow += new.len();
         let mut text = String::new();
         for p in new {
@@ -498,15 +500,8 @@ pub(crate) fn build_fast(
                 },
             )?;
             // And with the allow entries added since.
-            for (cat, phrases) in &now.allow {
-                let new: BTreeSet<&str> = phrases
-                    .iter()
-                    .filter(|p| !main.allow.get(cat).is_some_and(|m| m.contains(*p)))
-                    .map(String::as_str)
-                    .collect();
-                if !new.is_empty() {
-                    lex.add_text(&allow_file(cat), &origin(dir, &allow_file(cat)), &now.allow_text(cat, Some(&new)))?;
-                }
+            for (cat, new) in &added_allow {
+                lex.add_text(&allow_file(cat), &origin(dir, &allow_file(cat)), &now.allow_text(cat, Some(new)))?;
             }
             fast.revived_terms = keep.values().map(HashSet::len).sum();
             fast.revived = Some(Filter::builder().normalize(options).build_lexicon(lex)?);

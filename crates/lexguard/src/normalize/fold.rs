@@ -421,18 +421,15 @@ fn is_unused_plane1(cp: u32) -> bool {
 fn compat_fold(c: char, out: &mut Vec<char>) {
     // Most characters have no compatibility decomposition: then NFKC leaves them alone, and
     // asking costs no allocation.
-    let mut parts = 0;
-    decompose_compatible(c, |_| parts += 1);
+    let (mut parts, mut last) = (0, c);
+    decompose_compatible(c, |d| {
+        parts += 1;
+        last = d;
+    });
     let start = out.len();
-    if parts == 1 {
-        let mut only = c;
-        decompose_compatible(c, |d| only = d);
-        // A lone combining mark is stripped like the ones after a letter.
-        if only == c && !is_combining_mark(c) {
-            out.push(c);
-        } else {
-            compat_fold_slow(c, out);
-        }
+    // A lone combining mark is stripped like the ones after a letter.
+    if parts == 1 && last == c && !is_combining_mark(c) {
+        out.push(c);
     } else {
         compat_fold_slow(c, out);
     }

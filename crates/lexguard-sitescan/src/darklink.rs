@@ -17,7 +17,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
 use lexguard::Filter;
@@ -302,9 +302,15 @@ const STYLESHEET_CACHE: usize = 4096;
 /// symbolic links), read-only, up to [`STYLESHEET_LIMIT`] bytes; nothing is fetched.
 #[derive(Debug, Default)]
 pub struct Stylesheets {
-    cache: Mutex<HashMap<PathBuf, Option<Arc<HiddenRules>>>>,
+    /// One cell per stylesheet: pages that link it while it is being read wait for that read
+    /// instead of reading it again.
+    cache: Mutex<HashMap<PathBuf, SheetCell>>,
     parsed: AtomicU64,
 }
+
+/// The hiding rules of one stylesheet (`None`: unreadable, too large, or hides nothing), once
+/// read.
+type SheetCell = Arc<OnceLock<Option<Arc<HiddenRules>>>>;
 
 /// `%XX` decoding of an href path (bytes; invalid escapes kept).
 fn percent_decode(s: &str) -> Vec<u8> {
@@ -374,10 +380,8 @@ impl Stylesheets {
     /// The hiding rules of the stylesheet at `path` (canonical, from [`Stylesheets::resolve`]);
     /// `display` names it in reasons.
     fn rules(&self, path: &Path, display: &str) -> Option<Arc<HiddenRules>> {
-        if let Some(r) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
-            return r.clone();
-        }
         let read = || -> Option<Arc<HiddenRules>> {
+            self.parsed.fetch_add(1, Ordering::Relaxed);
             let f = std::fs::File::open(path).ok()?;
             let mut buf = Vec::new();
             f.take(STYLESHEET_LIMIT + 1).read_to_end(&mut buf).ok()?;
@@ -389,13 +393,18 @@ impl Stylesheets {
             rules.add_css(&css, Some(display));
             (!rules.is_empty()).then(|| Arc::new(rules))
         };
-        let rules = read();
-        self.parsed.fetch_add(1, Ordering::Relaxed);
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() < STYLESHEET_CACHE {
-            cache.insert(path.to_path_buf(), rules.clone());
+        let cell = {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            match cache.get(path) {
+                Some(cell) => Some(cell.clone()),
+                None if cache.len() < STYLESHEET_CACHE => Some(cache.entry(path.to_path_buf()).or_default().clone()),
+                None => None,
+            }
+        };
+        match cell {
+            Some(cell) => cell.get_or_init(read).clone(),
+            None => read(),
         }
-        rules
     }
 
     /// The rules of the stylesheets a page links, in document order.

@@ -1,9 +1,11 @@
 //! The scan: walk in parallel, read each file once (read-only), run the four checks, stream
 //! findings to one writer in bounded memory.
 
+use std::any::Any;
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -164,6 +166,41 @@ fn error_finding(path: &Path, rule: &str, severity: u8, msg: String, zh: String)
     f
 }
 
+/// The message a panic was raised with.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// Runs `f` for the file at `path`. A panic (a bug in lexguard, met on this file) becomes an
+/// `error:internal` finding for the file instead of ending the whole scan: the other files
+/// are still checked and the report still written.
+fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, Finding> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        error_finding(
+            path,
+            "error:internal",
+            2,
+            format!("internal error while checking this file, please report it: {}", panic_message(payload.as_ref())),
+            "检查此文件时发生内部错误（请报告此问题）；其余文件照常检查".into(),
+        )
+    })
+}
+
+/// Tests: `(stage, file name)` pairs at which the scan panics, to exercise [`guarded`]. The
+/// stages are `content` (the content checks) and `process` (before the file is opened).
+#[cfg(test)]
+static PANIC_AT: std::sync::Mutex<Vec<(&'static str, String)>> = std::sync::Mutex::new(Vec::new());
+
+#[cfg(test)]
+fn test_panic(stage: &str, name: &str) {
+    let hit = PANIC_AT.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|(s, n)| *s == stage && n == name);
+    assert!(!hit, "test panic at {stage} of {name}");
+}
+
 /// An I/O error for people, in Chinese (the OS text is English and stays in `message`).
 pub(crate) fn io_zh(kind: io::ErrorKind) -> &'static str {
     match kind {
@@ -304,6 +341,8 @@ impl Scanner {
     }
 
     fn scan_content(&self, name: &str, content: &[u8], page: Option<PageLocation<'_>>) -> Vec<Finding> {
+        #[cfg(test)]
+        test_panic("content", name);
         let mut out = Vec::new();
         let mut encoding = None;
         let mut decoder = encoding_rs::UTF_8;
@@ -509,7 +548,12 @@ impl Scanner {
             let tx = tx.clone();
             Box::new(move |res| {
                 let msg = match res {
-                    Ok(entry) => self.process(&entry),
+                    Ok(entry) => guarded(entry.path(), || self.process(&entry)).unwrap_or_else(|f| {
+                        // Still counted as seen, so that a baseline does not call it deleted.
+                        let (root, rel) = walk::relative(&self.opts.roots, entry.path());
+                        let key = Some((root, walk::raw_bytes(rel)));
+                        Some(Msg { key, bytes: 0, file: true, findings: vec![f], evidence: None })
+                    }),
                     Err(e) => Some(self.walk_error(&e)),
                 };
                 if let Some(m) = msg {
@@ -608,6 +652,8 @@ impl Scanner {
         };
         let (mode, mtime, uid, gid) = walk::mode_owner(&meta);
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        #[cfg(test)]
+        test_panic("process", &name);
         let mut file = match File::open(path) {
             Ok(f) => f,
             Err(e) => {
@@ -673,7 +719,13 @@ impl Scanner {
                     format!("读取出错：{}", io_zh(e.kind())),
                 ));
             }
-            findings.extend(self.scan_content(&name, &buf, Some(PageLocation { file: path, root: root_path })));
+            // A bug met in this file's content costs its content checks only: it is still
+            // hashed, compared with the baseline and kept as evidence.
+            let page = Some(PageLocation { file: path, root: root_path });
+            match guarded(path, || self.scan_content(&name, &buf, page)) {
+                Ok(found) => findings.extend(found),
+                Err(internal) => findings.push(internal),
+            }
             sha = if self.baseline.is_some() || !findings.is_empty() {
                 hex::encode(Sha256::digest(&buf))
             } else {
@@ -756,5 +808,61 @@ fn count(summary: &mut Summary, f: &Finding) {
     *summary.by_severity.entry(f.severity.to_string()).or_default() += 1;
     if f.kind == Kind::Error && f.severity >= 2 {
         summary.errors += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, content: &str) {
+        fs::write(dir.join(rel), content).unwrap();
+    }
+
+    /// A panic met on one file (a bug) is that file's `error:internal` finding: the other
+    /// files are still checked, the panicking file is still compared with the baseline
+    /// (content checks) or at least counted as seen (so not reported deleted), and the scan
+    /// ends normally.
+    #[test]
+    fn a_panic_on_one_file_is_reported_and_the_scan_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let www = dir.path().join("www");
+        fs::create_dir(&www).unwrap();
+        write(&www, "guard-ok.html", "<p>网上赌场，真人百家乐</p>");
+        write(&www, "guard-content.html", "<p>clean</p>");
+        write(&www, "guard-process.html", "<p>clean</p>");
+        let base = dir.path().join("base.json");
+        tamper::write_baseline(&[www.clone()], &WalkOptions::default(), &base, &Progress::default(), |f| {
+            panic!("{f:?}")
+        })
+        .unwrap();
+        // Changed after the baseline: the file whose content checks panic is still compared.
+        write(&www, "guard-content.html", "<p>changed</p>");
+        {
+            let mut at = PANIC_AT.lock().unwrap();
+            at.push(("content", "guard-content.html".into()));
+            at.push(("process", "guard-process.html".into()));
+        }
+        let mut opts = ScanOptions::new([&www]);
+        opts.baseline = Some(base);
+        let scanner = Scanner::new(Filter::new(), opts).unwrap();
+        let mut found = Vec::new();
+        let summary = scanner
+            .run(&Progress::default(), |f| {
+                found.push(f.clone());
+                Ok(())
+            })
+            .unwrap();
+        PANIC_AT.lock().unwrap().clear();
+        let of =
+            |name: &str| found.iter().filter(|f| f.path.ends_with(name)).map(|f| f.rule.as_str()).collect::<Vec<_>>();
+        assert_eq!(summary.files, 3, "{found:#?}");
+        assert!(of("guard-ok.html").iter().all(|r| r.starts_with("keyword")) && !of("guard-ok.html").is_empty());
+        let content = of("guard-content.html");
+        assert!(content.contains(&"error:internal") && content.contains(&"tamper:modified"), "{content:?}");
+        assert_eq!(of("guard-process.html"), ["error:internal"], "not reported deleted");
+        let internal = found.iter().find(|f| f.rule == "error:internal").unwrap();
+        assert_eq!(internal.kind, Kind::Error);
+        assert!(internal.message.as_deref().unwrap().contains("test panic at"), "{internal:?}");
     }
 }

@@ -1,5 +1,6 @@
 //! The HTTP handlers.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use lexguard_audit::AuditLog;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value, json};
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::auth::{Auth, Denied};
 use crate::config::{AuditDecisions, AuditSection, Limits};
@@ -483,9 +485,14 @@ async fn run_checks(app: &Arc<App>, reqs: Arc<Vec<CheckRequest>>) -> Vec<Checked
     let mask = app.mask_char;
     let big = reqs.iter().map(CheckRequest::text_len).sum::<usize>() > INLINE_CHECK_BYTES;
     if big {
-        tokio::task::spawn_blocking(move || reqs.iter().map(|r| check_document(&snap, r, mask)).collect())
-            .await
-            .expect("checks do not panic")
+        match tokio::task::spawn_blocking(move || reqs.iter().map(|r| check_document(&snap, r, mask)).collect()).await {
+            Ok(checked) => checked,
+            // A bug met on this request: answered 500 by the panic layer (see `router`).
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => panic!("the check task did not finish: {e}"),
+            },
+        }
     } else {
         reqs.iter().map(|r| check_document(&snap, r, mask)).collect()
     }
@@ -884,8 +891,32 @@ async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
     resp
 }
 
+/// The answer to a request whose handler panicked (a bug met on that request): 500 with the
+/// usual JSON error body, instead of a dropped connection. The panic is logged; the server
+/// goes on serving.
+fn panic_response(panic: Box<dyn Any + Send>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!(panic = what, "request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error while handling the request; please report it",
+    )
+    .into_response()
+}
+
+/// Routes wrapped so that a panicking handler answers 500 (inside `observe`, which then counts
+/// and logs it like any other failed request).
+fn catch_panics<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes.layer(CatchPanicLayer::custom(panic_response))
+}
+
 pub(crate) fn router(app: Arc<App>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/v1/check", post(check))
         .route("/v1/check/batch", post(check_batch))
         .route("/v1/admin/terms", get(list_terms).post(add_terms).delete(remove_terms))
@@ -895,7 +926,44 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(app.clone(), observe))
-        .with_state(app)
+        .method_not_allowed_fallback(method_not_allowed);
+    catch_panics(routes).layer(axum::middleware::from_fn_with_state(app.clone(), observe)).with_state(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A handler that panics (directly, or in a blocking task whose panic is resumed as
+    /// `run_checks` does) answers 500 with the JSON error body; the next request is served.
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_router_goes_on() {
+        async fn boom() -> &'static str {
+            panic!("boom")
+        }
+        async fn boom_blocking() -> &'static str {
+            match tokio::task::spawn_blocking(|| -> &'static str { panic!("boom in a blocking task") }).await {
+                Ok(s) => s,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        }
+        let app = catch_panics(
+            Router::new()
+                .route("/boom", get(boom))
+                .route("/boom2", get(boom_blocking))
+                .route("/ok", get(|| async { "ok" })),
+        );
+        for path in ["/boom", "/boom2"] {
+            let resp = app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+            assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/json");
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["error"]["code"], "internal", "{v}");
+        }
+        let resp = app.oneshot(Request::get("/ok").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
 }

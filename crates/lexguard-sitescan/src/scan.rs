@@ -324,7 +324,8 @@ impl Scanner {
     }
 
     /// Checks one file's content (no walking, no tamper, no evidence): keyword, darklink and
-    /// webshell findings, `path` left empty.
+    /// webshell findings, `path` left empty. Unlike [`Scanner::run`], which turns a panic met
+    /// on a file into an `error:internal` finding, this lets a panic through to the caller.
     pub fn scan_bytes(&self, name: &str, content: &[u8]) -> Vec<Finding> {
         self.scan_content(name, content, None)
     }

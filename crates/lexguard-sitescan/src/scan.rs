@@ -858,6 +858,7 @@ mod tests {
         let of =
             |name: &str| found.iter().filter(|f| f.path.ends_with(name)).map(|f| f.rule.as_str()).collect::<Vec<_>>();
         assert_eq!(summary.files, 3, "{found:#?}");
+        assert_eq!(summary.errors, 2, "both internal errors count as errors (exit status 2)");
         assert!(of("guard-ok.html").iter().all(|r| r.starts_with("keyword")) && !of("guard-ok.html").is_empty());
         let content = of("guard-content.html");
         assert!(content.contains(&"error:internal") && content.contains(&"tamper:modified"), "{content:?}");

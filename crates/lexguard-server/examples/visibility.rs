@@ -57,7 +57,6 @@ fn synthetic_terms(n: usize) -> Vec<String> {
     set.into_iter().collect()
 }
 
-/// Waits until the background merge has folded every runtime edit into the main filter.
 /// Checks `doc` until it is no longer a pass (the edit made at `t0` is visible).
 async fn wait_flagged(addr: SocketAddr, doc: &Value, t0: Instant) {
     while call(addr, Method::POST, "/v1/check", doc.clone()).await["verdict"] == "pass" {
@@ -65,6 +64,7 @@ async fn wait_flagged(addr: SocketAddr, doc: &Value, t0: Instant) {
     }
 }
 
+/// Waits until the background merge has folded every runtime edit into the main filter.
 async fn wait_merged(addr: SocketAddr) {
     let t0 = Instant::now();
     loop {

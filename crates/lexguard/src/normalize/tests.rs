@@ -169,10 +169,6 @@ mod fast_paths {
     }
 
     proptest! {
-        /// The fast paths (runs of unchanged CJK, runs of unchanged letters inside a word)
-        /// produce exactly what the character-by-character state machine produces: the same
-        /// text, the same original span and flags for every normalized character, and
-        /// checkpoints from which normalization resumes to the same output.
         #[test]
         fn map_back_knows_unchanged_runs(s in text(), opts in options()) {
             // Map-back skips re-reading the input inside runs of the very same bytes; every
@@ -194,6 +190,10 @@ mod fast_paths {
             }
         }
 
+        /// The fast paths (runs of unchanged CJK, runs of unchanged letters inside a word)
+        /// produce exactly what the character-by-character state machine produces: the same
+        /// text, the same original span and flags for every normalized character, and
+        /// checkpoints from which normalization resumes to the same output.
         #[test]
         fn agree_with_the_state_machine(s in text(), opts in options()) {
             let fast = Normalizer::new(opts.clone());

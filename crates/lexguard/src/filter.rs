@@ -237,6 +237,22 @@ pub struct FilterStats {
 /// Scratch capacity kept per thread between calls.
 const SCRATCH_KEEP: usize = 16 << 20;
 
+/// A document to check: text known to be UTF-8, or bytes that should be.
+#[derive(Clone, Copy)]
+pub(crate) enum Input<'a> {
+    Str(&'a str),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> Input<'a> {
+    fn bytes(self) -> &'a [u8] {
+        match self {
+            Input::Str(s) => s.as_bytes(),
+            Input::Bytes(b) => b,
+        }
+    }
+}
+
 thread_local! {
     static SCRATCH: RefCell<(Normalized, Vec<RawHit>)> = RefCell::new((Normalized::default(), Vec::new()));
 }
@@ -292,25 +308,25 @@ impl Filter {
 
     /// Checks a text.
     pub fn check(&self, text: &str) -> Report {
-        self.check_bytes(text.as_bytes())
+        Report::from_hits(self.hits(Input::Str(text), None))
     }
 
     /// Checks bytes that should be UTF-8. Invalid sequences are noise (each reads as one
     /// U+FFFD, as in a lossy decoding); spans stay exact in the original bytes.
     pub fn check_bytes(&self, input: &[u8]) -> Report {
-        Report::from_hits(self.hits(input, None))
+        Report::from_hits(self.hits(Input::Bytes(input), None))
     }
 
     /// Checks one named field: every hit carries `field`.
     pub fn check_field(&self, field: &str, text: &str) -> Report {
-        Report::from_hits(self.hits(text.as_bytes(), Some(field)))
+        Report::from_hits(self.hits(Input::Str(text), Some(field)))
     }
 
     /// Checks several named fields (`title`, `body`, …) into one report.
     pub fn check_fields<'a>(&self, fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Report {
         let mut report = Report::default();
         for (name, text) in fields {
-            report.extend(self.hits(text.as_bytes(), Some(name)));
+            report.extend(self.hits(Input::Str(text), Some(name)));
         }
         report
     }
@@ -322,13 +338,13 @@ impl Filter {
 
     /// The verdict alone.
     pub fn verdict(&self, text: &str) -> Verdict {
-        self.with_raw(text.as_bytes(), |raw, _| raw.iter().map(|h| Verdict::from(h.action)).max().unwrap_or_default())
+        self.with_raw(Input::Str(text), |raw, _| raw.iter().map(|h| Verdict::from(h.action)).max().unwrap_or_default())
     }
 
     /// Adds the hits per category id of `input` to `counts` (for counting over large inputs
     /// without building reports) and returns the verdict.
     pub fn count_into(&self, input: &[u8], counts: &mut std::collections::BTreeMap<String, u64>) -> Verdict {
-        self.with_raw(input, |raw, _| {
+        self.with_raw(Input::Bytes(input), |raw, _| {
             let compiled = &self.0.compiled;
             let mut verdict = Verdict::Pass;
             // Count by category index first: no map lookup or string per hit.
@@ -346,7 +362,7 @@ impl Filter {
 
     /// `text` with every hit replaced by one `mask` character per original character.
     pub fn mask(&self, text: &str, mask: char) -> String {
-        mask_text(text, &self.hits(text.as_bytes(), None), mask)
+        mask_text(text, &self.hits(Input::Str(text), None), mask)
     }
 
     /// The normalized view of `text` that terms are matched against.
@@ -386,11 +402,17 @@ impl Filter {
     }
 
     /// Runs the scan with thread-local scratch buffers and hands the raw hits to `f`.
-    fn with_raw<R>(&self, input: &[u8], f: impl FnOnce(&[RawHit], bool) -> R) -> R {
+    fn with_raw<R>(&self, input: Input<'_>, f: impl FnOnce(&[RawHit], bool) -> R) -> R {
+        let n = &self.0.normalizer;
+        let normalize_into = |norm: &mut Normalized| match input {
+            Input::Str(s) => n.normalize_str_into(s, norm),
+            Input::Bytes(b) => n.normalize_into(b, norm),
+        };
+        let input = input.bytes();
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => {
                 let (norm, raw) = &mut *scratch;
-                self.0.normalizer.normalize_into(input, norm);
+                normalize_into(norm);
                 raw.clear();
                 self.0.compiled.scan(&self.0.normalizer, input, norm, raw);
                 let r = f(raw, !norm.invalid);
@@ -401,7 +423,8 @@ impl Filter {
                 r
             }
             Err(_) => {
-                let norm = self.0.normalizer.normalize(input);
+                let mut norm = Normalized::default();
+                normalize_into(&mut norm);
                 let mut raw = Vec::new();
                 self.0.compiled.scan(&self.0.normalizer, input, &norm, &mut raw);
                 f(&raw, !norm.invalid)
@@ -409,8 +432,9 @@ impl Filter {
         })
     }
 
-    pub(crate) fn hits(&self, input: &[u8], field: Option<&str>) -> Vec<Hit> {
-        self.with_raw(input, |raw, valid| self.0.compiled.dress(input, valid, raw, field, SpanBase::default()))
+    pub(crate) fn hits(&self, input: Input<'_>, field: Option<&str>) -> Vec<Hit> {
+        let bytes = input.bytes();
+        self.with_raw(input, |raw, valid| self.0.compiled.dress(bytes, valid, raw, field, SpanBase::default()))
     }
 
     pub(crate) fn parts(&self) -> (&Normalizer, &Compiled) {

@@ -157,9 +157,16 @@ pub struct Report {
 impl Report {
     /// Builds a report from hits, computing verdict and categories.
     pub fn from_hits(hits: Vec<Hit>) -> Report {
-        let mut report = Report { verdict: Verdict::Pass, categories: Vec::new(), hits: Vec::new() };
-        report.extend(hits);
-        report
+        // The hits stay in their vector; only the categories are gathered.
+        let mut verdict = Verdict::Pass;
+        let mut categories: Vec<String> = Vec::new();
+        for hit in &hits {
+            verdict = verdict.max(hit.action.into());
+            if !categories.contains(&hit.category) {
+                categories.push(hit.category.clone());
+            }
+        }
+        Report { verdict, categories, hits }
     }
 
     /// Adds hits (of another field, say), updating verdict and categories.

@@ -186,7 +186,16 @@ struct Collect<'a> {
 /// Original bytes between checkpoints at most, even when they produce no output.
 const CHECKPOINT_EVERY_ORIG: usize = 64 * 1024;
 
-impl Collect<'_> {
+impl<'a> Collect<'a> {
+    /// A sink writing into `out` (cleared first) for `input`.
+    fn new(out: &'a mut Normalized, input: &'a [u8]) -> Collect<'a> {
+        out.text.clear();
+        out.checkpoints.clear();
+        out.segments.clear();
+        out.invalid = false;
+        Collect { out, input, next: 0, run: None, last_orig: 0 }
+    }
+
     /// Continues the open byte-for-byte run of this kind at original offset `at`, or opens
     /// one.
     #[inline(always)]
@@ -365,12 +374,17 @@ impl Normalizer {
 
     /// Normalizes `input` starting in state `state` (resuming at a checkpoint).
     pub(crate) fn normalize_from(&self, input: &[u8], state: State, out: &mut Normalized) {
-        out.text.clear();
-        out.checkpoints.clear();
-        out.segments.clear();
-        out.invalid = false;
-        let mut sink = Collect { out, input, next: 0, run: None, last_orig: 0 };
-        self.run(input, 0, state, &mut sink);
+        self.run(input, 0, state, &mut Collect::new(out, input));
+    }
+
+    /// [`Normalizer::normalize_into`] for input known to be UTF-8, which is not validated
+    /// again (on short texts, validation is a few percent of a check).
+    pub(crate) fn normalize_str_into(&self, text: &str, out: &mut Normalized) {
+        let mut sink = Collect::new(out, text.as_bytes());
+        let mut st = State::default();
+        if self.run_str(text, text.as_bytes(), 0, &mut st, &mut sink) {
+            sink.before(text.len(), &st);
+        }
     }
 
     /// Normalizes a term or allow phrase: its normalized text and the flags it needed.

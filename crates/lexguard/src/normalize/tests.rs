@@ -205,6 +205,16 @@ mod fast_paths {
                 let end = i + c.len_utf8();
                 prop_assert_eq!(fast.map_back(input, &a, i, end), slow.map_back(input, &b, i, end), "char {} at {}", c, i);
             }
+            // Text known to be UTF-8 skips validation and must give the very same document.
+            let mut c = Normalized::default();
+            fast.normalize_str_into(&s, &mut c);
+            prop_assert_eq!(&c.text, &a.text);
+            prop_assert_eq!(&c.segments, &a.segments);
+            prop_assert_eq!(c.checkpoints.len(), a.checkpoints.len());
+            for (x, y) in c.checkpoints.iter().zip(&a.checkpoints) {
+                prop_assert_eq!((x.orig, x.norm, x.state), (y.orig, y.norm, y.state));
+            }
+            prop_assert!(!c.invalid);
             for cp in a.checkpoints.iter().chain(&b.checkpoints) {
                 let mut rest = Normalized::default();
                 let mut sink = Collect { out: &mut rest, input, next: 0, run: None, last_orig: 0 };

@@ -120,6 +120,41 @@ def test_check_many(fixture_filter):
     assert fixture_filter.check_many(("赌博",))[0].verdict == "block"
 
 
+def test_reports_and_hits_are_not_gc_tracked(fixture_filter):
+    # They cannot form reference cycles, so the binding takes them out of the cyclic
+    # collector (a big check_many would otherwise run it over every report many times).
+    import gc
+
+    for r in [fixture_filter.check("网上赌博"), fixture_filter.check_fields({"a": "赌博"})] + fixture_filter.check_many(
+        ["赌博", "好"] * 3, threads=1
+    ) + fixture_filter.check_many(["赌博"] * 3, threads=2):
+        assert not gc.is_tracked(r)
+        assert all(not gc.is_tracked(h) for h in r.hits)
+    # Hits keep their report alive without the collector's help.
+    hits = fixture_filter.check("网上赌博").hits
+    gc.collect()
+    assert hits[0].term == "赌博" and hits[0].to_dict()["matched"] == "赌博"
+
+
+def test_check_many_trusts_no_len(fixture_filter):
+    class Lying:
+        def __init__(self, n, items):
+            self.n, self.items = n, items
+
+        def __len__(self):
+            return self.n
+
+        def __iter__(self):
+            return iter(self.items)
+
+    for n in (0, 1, 10**15):
+        for threads in (1, 2):
+            assert [r.verdict for r in fixture_filter.check_many(Lying(n, ["赌博", "好"]), threads=threads)] == [
+                "block",
+                "pass",
+            ]
+
+
 def test_check_many_large_parallel(fixture_filter):
     # Enough bytes that several threads really run.
     texts = [f"第{i}条消息：" + ("正常内容。" * 40) + ("网上赌博" if i % 7 == 0 else "") for i in range(3000)]

@@ -367,7 +367,9 @@ impl Filter {
 
     /// The normalized view of `text` that terms are matched against.
     pub fn normalize(&self, text: &str) -> String {
-        self.0.normalizer.normalize(text.as_bytes()).text
+        let mut norm = Normalized::default();
+        self.0.normalizer.normalize_str_into(text, &mut norm);
+        norm.text
     }
 
     /// The normalized form of a term as it is compiled (empty when it is only noise).

@@ -355,7 +355,9 @@ impl Normalizer {
         &self.opts
     }
 
-    /// Normalizes a whole document.
+    /// Normalizes a whole document (the library goes through [`Normalizer::normalize_into`]
+    /// and [`Normalizer::normalize_str_into`] with reused buffers; the tests use this).
+    #[cfg(test)]
     pub(crate) fn normalize(&self, input: &[u8]) -> Normalized {
         let mut out = Normalized {
             text: String::with_capacity(input.len() + 16),

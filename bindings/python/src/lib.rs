@@ -406,8 +406,8 @@ const MANY_BLOCK_BYTES: usize = 4 << 20;
 /// Below this many bytes per thread, another thread costs more than it saves.
 const MIN_BYTES_PER_THREAD: usize = 32 * 1024;
 
-fn check_parallel(filter: &CoreFilter, texts: &[&[u8]], threads: usize, format: Format) -> Vec<lexguard::Report> {
-    let check = |t: &[u8]| check_one(filter, t, format);
+fn check_parallel(filter: &CoreFilter, texts: &[&str], threads: usize, format: Format) -> Vec<lexguard::Report> {
+    let check = |t: &str| check_one(filter, t, format);
     let total: usize = texts.iter().map(|t| t.len()).sum();
     let threads = threads.min(total / MIN_BYTES_PER_THREAD).min(texts.len()).max(1);
     if threads == 1 {
@@ -444,11 +444,11 @@ fn check_parallel(filter: &CoreFilter, texts: &[&[u8]], threads: usize, format: 
     parts.into_iter().flat_map(|(_, r)| r).collect()
 }
 
-/// Checks one text of `check_many` (UTF-8 from a `Utf8`).
-fn check_one(filter: &CoreFilter, text: &[u8], format: Format) -> lexguard::Report {
+/// Checks one text of `check` or `check_many` in its format.
+fn check_one(filter: &CoreFilter, text: &str, format: Format) -> lexguard::Report {
     match format {
-        Format::Text => filter.check(utf8_ffi::as_str(text)),
-        Format::Html => lexguard::Report::from_hits(check_html(filter, utf8_ffi::as_str(text), None)),
+        Format::Text => filter.check(text),
+        Format::Html => lexguard::Report::from_hits(check_html(filter, text, None)),
     }
 }
 
@@ -696,7 +696,7 @@ impl Filter {
         format: Format,
         out: &mut Vec<Bound<'py, Report>>,
     ) -> PyResult<()> {
-        let slices: Vec<&[u8]> = block.iter().map(Utf8::as_bytes).collect();
+        let slices: Vec<&str> = block.iter().map(Utf8::as_str).collect();
         let len = slices.iter().map(|t| t.len()).sum();
         let filter = &self.inner;
         for report in run(py, len, || check_parallel(filter, &slices, threads, format)) {
@@ -761,11 +761,7 @@ impl Filter {
         let text = str_arg(text, "check", "text")?;
         let src = text.as_str();
         let filter = &self.inner;
-        let report = match format {
-            Format::Text => run(py, src.len(), || filter.check(src)),
-            Format::Html => run(py, src.len(), || lexguard::Report::from_hits(check_html(filter, src, None))),
-        };
-        self.report(py, report)
+        self.report(py, run(py, src.len(), || check_one(filter, src, format)))
     }
 
     /// Whether nothing in `text` hits.
@@ -891,7 +887,7 @@ impl Filter {
             for (i, item) in texts.try_iter().map_err(|_| bad())?.enumerate() {
                 let item = item?;
                 let text = read_str(&item)?.ok_or_else(|| not_str("check_many", &format!("texts[{i}]"), &item))?;
-                let t = text.as_bytes();
+                let t = text.as_str();
                 out.push(self.report(py, run(py, t.len(), || check_one(filter, t, format)))?);
             }
             return PyList::new(py, out);
@@ -1283,18 +1279,17 @@ fn _native_bench_per_message(
     collect: bool,
 ) -> PyResult<f64> {
     let owned = many_texts(texts, "_native_bench_per_message")?;
-    let slices: Vec<&[u8]> = owned.iter().map(Utf8::as_bytes).collect();
+    let slices: Vec<&str> = owned.iter().map(Utf8::as_str).collect();
     let f = &filter.get().inner;
     Ok(py.detach(|| {
         let start = Instant::now();
         for _ in 0..rounds {
             if collect {
-                let reports: Vec<_> =
-                    slices.iter().map(|t| f.check(std::hint::black_box(utf8_ffi::as_str(t)))).collect();
+                let reports: Vec<_> = slices.iter().map(|t| f.check(std::hint::black_box(t))).collect();
                 drop(std::hint::black_box(reports));
             } else {
                 for t in &slices {
-                    std::hint::black_box(f.check(std::hint::black_box(utf8_ffi::as_str(t))));
+                    std::hint::black_box(f.check(std::hint::black_box(t)));
                 }
             }
         }

@@ -157,26 +157,26 @@ pub struct Report {
 impl Report {
     /// Builds a report from hits, computing verdict and categories.
     pub fn from_hits(hits: Vec<Hit>) -> Report {
-        // The hits stay in their vector; only the categories are gathered.
-        let mut verdict = Verdict::Pass;
-        let mut categories: Vec<String> = Vec::new();
-        for hit in &hits {
-            verdict = verdict.max(hit.action.into());
-            if !categories.contains(&hit.category) {
-                categories.push(hit.category.clone());
-            }
-        }
-        Report { verdict, categories, hits }
+        // The hits stay in their vector.
+        let mut report = Report { verdict: Verdict::Pass, categories: Vec::new(), hits };
+        report.account(0);
+        report
     }
 
     /// Adds hits (of another field, say), updating verdict and categories.
     pub fn extend(&mut self, hits: impl IntoIterator<Item = Hit>) {
-        for hit in hits {
+        let from = self.hits.len();
+        self.hits.extend(hits);
+        self.account(from);
+    }
+
+    /// Takes `hits[from..]` into the verdict and the categories.
+    fn account(&mut self, from: usize) {
+        for hit in &self.hits[from..] {
             self.verdict = self.verdict.max(hit.action.into());
             if !self.categories.contains(&hit.category) {
                 self.categories.push(hit.category.clone());
             }
-            self.hits.push(hit);
         }
     }
 

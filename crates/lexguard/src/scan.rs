@@ -57,6 +57,46 @@ fn char_at(n: &Normalizer, input: &[u8], mut pos: usize) -> Option<(char, usize)
     None
 }
 
+/// Whether the original bytes of a pinyin match are spelled as pinyin is written: ASCII, or
+/// the tone-marked vowels and ü of Hanyu Pinyin (`dǔ bó`). Latin letters with other
+/// diacritics are words of other languages written in Latin script (Vietnamese `Nên bị`,
+/// Kurdish `ji nû`), not pinyin; invalid UTF-8, CJK, full-width forms and look-alikes from
+/// other scripts do not count against a match.
+pub(crate) fn spelled_as_pinyin(orig: &[u8]) -> bool {
+    let mut pos = 0;
+    while pos < orig.len() {
+        let c = match crate::normalize::decode(orig, pos) {
+            Ok((c, n)) => {
+                pos += n;
+                c
+            }
+            Err(n) => {
+                pos += n;
+                continue;
+            }
+        };
+        let foreign = match c {
+            // Combining marks: the four tones and the diaeresis of ü are pinyin.
+            '\u{0300}' | '\u{0301}' | '\u{0304}' | '\u{030C}' | '\u{0308}' => false,
+            '\u{0300}'..='\u{036F}' => true,
+            // Latin-1 Supplement, Latin Extended-A/B and Latin Extended Additional letters.
+            '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => !is_pinyin_letter(c),
+            _ => false,
+        };
+        if foreign {
+            return false;
+        }
+    }
+    true
+}
+
+/// A precomposed letter of Hanyu Pinyin: a vowel with a tone mark, ü, or a syllabic nasal
+/// with one (`ń`, `ň`, `ǹ`, `ḿ`).
+fn is_pinyin_letter(c: char) -> bool {
+    const PINYIN: &str = "āáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ";
+    PINYIN.contains(c.to_lowercase().next().unwrap_or(c))
+}
+
 fn same_kind(edge: Edge, class: Class) -> bool {
     matches!((edge, class), (Edge::Letter, Class::Letter | Class::LeetSym) | (Edge::Digit, Class::Digit))
 }
@@ -136,6 +176,9 @@ impl Compiled {
                     continue;
                 }
                 let m = *mapped.get_or_insert_with(|| n.map_back_from(input, norm, ns, ne, &mut cursor));
+                if r.pinyin && !spelled_as_pinyin(&input[m.start..m.end]) {
+                    continue;
+                }
                 if !self.edge_ok(n, input, text, (ns, ne), (m.start, m.end), r.left, true)
                     || !self.edge_ok(n, input, text, (ns, ne), (m.start, m.end), r.right, false)
                     || self.allowed(text, ns, ne, r.category)
@@ -295,6 +338,18 @@ fn count_span(bytes: &[u8], valid: bool) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pinyin_spellings_take_only_pinyin_diacritics() {
+        for s in ["du bo", "dǔ bó", "DÙ BÒ", "lǘ", "nü", "ｄｕ ｂｏ", "赌bo", "du\u{0301} bo\u{030C}", "ńg"]
+        {
+            assert!(spelled_as_pinyin(s.as_bytes()), "{s:?}");
+        }
+        for s in ["Nên bị", "ji nû", "àìyẹ", "Dú bô", "Dán mã", "yapın", "du\u{0323} bo", "straße"] {
+            assert!(!spelled_as_pinyin(s.as_bytes()), "{s:?}");
+        }
+        assert!(spelled_as_pinyin(b"du\xff bo"), "invalid UTF-8 is not a diacritic");
+    }
 
     #[test]
     fn counts_chars_and_utf16_units() {

@@ -61,11 +61,49 @@ fn severity(hit: &Hit, kind: &SegmentKind) -> u8 {
     (base + adj).clamp(1, 5) as u8
 }
 
+/// Characters of base64 and base64url (the `=` of padding included).
+fn is_base64_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_')
+}
+
+/// Shortest run of base64 characters counted as encoded data.
+const ENCODED_MIN: usize = 32;
+
+/// Whether `range` of `text` lies inside encoded data: a run of at least [`ENCODED_MIN`]
+/// base64 characters mixing upper case, lower case and digits (`…m3TH0+yZjwV…`). Letters
+/// there are not words, and a term found among them (`meth` read through leetspeak) is
+/// chance.
+fn in_encoded_data(text: &str, range: std::ops::Range<usize>) -> bool {
+    let (s, e) = (range.start.min(text.len()), range.end.min(text.len()));
+    let before = text[..s].char_indices().rev().take_while(|&(_, c)| is_base64_char(c)).last().map_or(s, |(i, _)| i);
+    let after = text[e..].char_indices().find(|&(_, c)| !is_base64_char(c)).map_or(text.len(), |(i, _)| e + i);
+    let token = &text[before..after];
+    token.len() >= ENCODED_MIN
+        && token.chars().all(is_base64_char)
+        && token.bytes().any(|b| b.is_ascii_uppercase())
+        && token.bytes().any(|b| b.is_ascii_lowercase())
+        && token.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// Whether a hit is written in Latin script only (no CJK character in what it matched).
+fn latin_only(hit: &Hit) -> bool {
+    !hit.matched
+        .chars()
+        .any(|c| matches!(u32::from(c), 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x2_0000..=0x3_134F))
+}
+
 /// Checks the segments of a document: one finding per category, at its first hit.
-pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8]) -> Vec<Finding> {
+///
+/// `language` is the language of a translation file in another language than English or
+/// Chinese (see [`crate::locale::foreign_language`]): its hits written in Latin script are
+/// words of that language more often than not, and get severity 1 (note). Hits inside encoded
+/// data (long base64 runs) are not reported.
+pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8], language: Option<&str>) -> Vec<Finding> {
     struct Group {
         finding: Finding,
         count: usize,
+        /// Hits lowered to severity 1 as words of the file's language.
+        lowered: usize,
     }
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
@@ -75,17 +113,26 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8]) -> Vec<Finding> 
         }
         let report = filter.check_field(&seg.kind.name(), &seg.text);
         for mut hit in report.hits {
-            let sev = severity(&hit, &seg.kind);
             let text_range = hit.span.bytes[0]..hit.span.bytes[1];
+            if in_encoded_data(&seg.text, text_range.clone()) {
+                continue;
+            }
+            let lowered = language.is_some() && latin_only(&hit);
+            let sev = if lowered { 1 } else { severity(&hit, &seg.kind) };
             let orig = seg.orig_range(text_range.clone());
             hit.flags |= seg.flags_in(text_range.clone());
             hit.span.bytes = [orig.start, orig.end];
             let cat = hit.category.clone();
             let g = groups.entry(cat.clone()).or_insert_with(|| {
                 order.push(cat.clone());
-                Group { finding: first_finding(&cat, seg, text_range.clone(), orig.clone(), file), count: 0 }
+                Group {
+                    finding: first_finding(&cat, seg, text_range.clone(), orig.clone(), file),
+                    count: 0,
+                    lowered: 0,
+                }
             });
             g.count += 1;
+            g.lowered += usize::from(lowered);
             g.finding.severity = g.finding.severity.max(sev);
             if g.finding.hits.len() < MAX_HITS {
                 g.finding.hits.push(hit);
@@ -102,14 +149,23 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8]) -> Vec<Finding> 
                 t.truncate(8);
                 t
             };
-            g.finding.message = Some(format!("{} hit(s): {}", g.count, terms.join(", ")));
+            let mut en = format!("{} hit(s): {}", g.count, terms.join(", "));
             let cat = g.finding.category.clone().unwrap_or_default();
-            g.finding.message_zh = Some(format!(
+            let mut zh = format!(
                 "{}：命中 {} 处：{}",
                 crate::darklink::categories_zh(filter, &[cat]),
                 g.count,
                 terms.join("、")
-            ));
+            );
+            if let (Some(lang), true) = (language, g.lowered > 0) {
+                en.push_str(&format!(
+                    " ({} in Latin script, in a translation file for language `{lang}`: severity 1)",
+                    g.lowered
+                ));
+                zh.push_str(&format!("（其中 {} 处为拉丁字母，位于 `{lang}` 语言的翻译文件中：降为 1 级）", g.lowered));
+            }
+            g.finding.message = Some(en);
+            g.finding.message_zh = Some(zh);
             g.finding
         })
         .collect()
@@ -153,6 +209,26 @@ mod tests {
         assert_eq!(column_of("x\n😀赌".as_bytes(), 6, encoding_rs::UTF_8), 3);
         let gbk = encoding_rs::GBK.encode("第一行\n网上赌博").0.into_owned();
         assert_eq!(column_of(&gbk, gbk.len() - 4, encoding_rs::GBK), 3);
+    }
+
+    #[test]
+    fn encoded_data_is_long_mixed_base64() {
+        let blob = "x0wFBvL9fSi6ZEQT9jiiAugEp+ps/m3TH0+yZjwViOym908CyJpoEhAt09CScaA";
+        let at = blob.find("m3TH").unwrap();
+        assert!(in_encoded_data(blob, at..at + 4));
+        let text = format!("key: \"{blob}\", next");
+        let at = text.find("m3TH").unwrap();
+        assert!(in_encoded_data(&text, at..at + 4));
+        // Words, short tokens and long tokens of one letter case are not encoded data.
+        for (t, w) in [
+            ("buy meth here", "meth"),
+            ("token m3TH0abc", "m3TH"),
+            ("averyveryverylongidentifierwithmethinsideitok", "meth"),
+            ("https://example.com/methods/and/more/paths/here", "meth"),
+        ] {
+            let at = t.find(w).unwrap();
+            assert!(!in_encoded_data(t, at..at + w.len()), "{t}");
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod darklink;
 pub mod evidence;
 mod finding;
 pub mod keyword;
+pub mod locale;
 pub mod report;
 mod scan;
 pub mod tamper;

@@ -366,7 +366,9 @@ impl Scanner {
             encoding = Some(doc.charset.encoding.name().to_string());
             decoder = doc.charset.encoding;
             if self.opts.keyword {
-                out.extend(keyword::check(&self.filter, &doc, content));
+                let rel = page.map_or(Path::new(name), |p| p.file.strip_prefix(p.root).unwrap_or(p.file));
+                let language = crate::locale::foreign_language(rel);
+                out.extend(keyword::check(&self.filter, &doc, content, language.as_deref()));
             }
             if self.opts.darklink && matches!(ft, FileType::Html | FileType::Template) {
                 let styles = page.map(|p| (&self.styles, p));

@@ -49,6 +49,32 @@ fn gbk_and_big5_pages_map_hits_to_original_bytes() {
 }
 
 #[test]
+fn translation_files_lower_latin_hits_and_encoded_data_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Danish "join": a word of the file's language that spells an English term.
+    write(d, "languages/i18n/da.json", r#"{"createacct": "Har du ikke en konto? Slut dig til"}"#);
+    write(d, "languages/i18n/en.json", r#"{"insult": "shut up, you slut"}"#);
+    // Chinese text in a German file keeps its severity.
+    write(d, "inc/lang/de/lang.php", format!("<?php $lang['x'] = '{ZH}';"));
+    write(d, "inc/other.php", format!("<?php $lang['x'] = '{ZH}';"));
+    write(d, "vendor/blob.json", r#"{"b": "x0wFBvL9fSi6ZEQT9jiiAugEp+ps\/m3TH0+yZjwViOym908CyJpoEhAt09CScaA"}"#);
+    let (fs, _) = scan_dir(d);
+    let kw = of_kind(&fs, Kind::Keyword);
+    let at = |p: &str| kw.iter().find(|f| f.path.ends_with(p)).copied();
+    let da = at("da.json").expect("the Danish hit is still reported");
+    assert_eq!(da.severity, 1, "{da:#?}");
+    assert!(da.message.as_deref().unwrap().contains("translation file for language `da`"), "{da:#?}");
+    assert!(da.message_zh.as_deref().unwrap().contains("`da` 语言的翻译文件"), "{da:#?}");
+    assert!(at("en.json").expect("the English hit").severity >= 2);
+    assert_eq!(at("lang.php").expect("the Chinese hit").severity, at("other.php").expect("the same hit").severity);
+    assert!(at("blob.json").is_none(), "no term inside base64: {kw:#?}");
+    // The same blob in the clear would hit: the rule is what keeps it out.
+    let fs = scanner().scan_bytes("plain.txt", b"buy m3TH0 here");
+    assert_eq!(of_kind(&fs, Kind::Keyword).len(), 1, "{fs:#?}");
+}
+
+#[test]
 fn entity_encoded_text_is_flagged() {
     let html = "<p>&#32593;&#19978;&#36172;&#21338;</p><p title=\"&#x8d4c;&#x535a;\">x</p>";
     let fs = scanner().scan_bytes("a.html", html.as_bytes());

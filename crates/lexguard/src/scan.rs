@@ -62,32 +62,16 @@ fn char_at(n: &Normalizer, input: &[u8], mut pos: usize) -> Option<(char, usize)
 /// diacritics are words of other languages written in Latin script (Vietnamese `Nên bị`,
 /// Kurdish `ji nû`), not pinyin; invalid UTF-8, CJK, full-width forms and look-alikes from
 /// other scripts do not count against a match.
-pub(crate) fn spelled_as_pinyin(orig: &[u8]) -> bool {
-    let mut pos = 0;
-    while pos < orig.len() {
-        let c = match crate::normalize::decode(orig, pos) {
-            Ok((c, n)) => {
-                pos += n;
-                c
-            }
-            Err(n) => {
-                pos += n;
-                continue;
-            }
-        };
-        let foreign = match c {
-            // Combining marks: the four tones and the diaeresis of ü are pinyin.
-            '\u{0300}' | '\u{0301}' | '\u{0304}' | '\u{030C}' | '\u{0308}' => false,
-            '\u{0300}'..='\u{036F}' => true,
-            // Latin-1 Supplement, Latin Extended-A/B and Latin Extended Additional letters.
-            '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => !is_pinyin_letter(c),
-            _ => false,
-        };
-        if foreign {
-            return false;
-        }
-    }
-    true
+fn spelled_as_pinyin(orig: &[u8]) -> bool {
+    // An invalid sequence reads as U+FFFD, which is no diacritic.
+    !String::from_utf8_lossy(orig).chars().any(|c| match c {
+        // Combining marks: the four tones and the diaeresis of ü are pinyin.
+        '\u{0300}' | '\u{0301}' | '\u{0304}' | '\u{030C}' | '\u{0308}' => false,
+        '\u{0300}'..='\u{036F}' => true,
+        // Latin-1 Supplement, Latin Extended-A/B and Latin Extended Additional letters.
+        '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => !is_pinyin_letter(c),
+        _ => false,
+    })
 }
 
 /// A precomposed letter of Hanyu Pinyin: a vowel with a tone mark, ü, or a syllabic nasal

@@ -87,9 +87,7 @@ fn in_encoded_data(text: &str, range: std::ops::Range<usize>) -> bool {
 
 /// Whether a hit is written in Latin script only (no CJK character in what it matched).
 fn latin_only(hit: &Hit) -> bool {
-    !hit.matched
-        .chars()
-        .any(|c| matches!(u32::from(c), 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x2_0000..=0x3_134F))
+    !hit.matched.chars().any(lexguard::is_cjk)
 }
 
 /// Checks the segments of a document: one finding per category, at its first hit.

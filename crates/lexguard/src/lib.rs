@@ -74,7 +74,7 @@ pub use engine::EngineKind;
 pub use error::{Error, ErrorKind, Location};
 pub use filter::{Filter, FilterBuilder, FilterStats, ListSource};
 pub use flags::Flags;
-pub use normalize::NormalizeOptions;
+pub use normalize::{NormalizeOptions, is_cjk};
 pub use report::{Action, Hit, Report, Span, Verdict, mask_text};
 pub use stream::StreamSummary;
 pub use wordlist::{AllowPhrase, Category, Lexicon, MatchMode, RegexRule, Term};

@@ -468,8 +468,16 @@ pub(crate) fn t2s(c: char) -> Option<char> {
     T2S.binary_search_by_key(&c, |&(t, _)| t).ok().map(|i| T2S[i].1)
 }
 
-/// Whether `c` belongs to a script written without spaces between words.
-pub(crate) fn is_cjk(c: char) -> bool {
+/// Whether `c` belongs to a script written without spaces between words: Chinese characters
+/// (with radicals, compatibility ideographs and every extension), kana, bopomofo and hangul.
+/// Normalization treats these differently from Latin letters (noise next to them is removed,
+/// and they need no word boundaries).
+///
+/// ```
+/// assert!(lexguard::is_cjk('赌') && lexguard::is_cjk('⼀'));
+/// assert!(!lexguard::is_cjk('a') && !lexguard::is_cjk('ü'));
+/// ```
+pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x2E80..=0x2FDF | 0x3005..=0x3007 | 0x3021..=0x3029 | 0x3038..=0x303C
         | 0x3040..=0x30FF | 0x3100..=0x312F | 0x3130..=0x318F | 0x31A0..=0x31FF

@@ -28,7 +28,8 @@ mod t2s_table;
 
 use std::sync::Arc;
 
-pub(crate) use fold::{Class, FoldTable, is_cjk};
+pub use fold::is_cjk;
+pub(crate) use fold::{Class, FoldTable};
 pub use options::NormalizeOptions;
 
 use crate::Flags;

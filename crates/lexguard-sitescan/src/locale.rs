@@ -49,21 +49,20 @@ pub fn foreign_language(path: &Path) -> Option<String> {
         .collect();
     let (file, dirs) = parts.split_last()?;
     let stem = file.split('.').next().unwrap_or(file);
-    let in_translations = |i: usize| TRANSLATION_DIRS.contains(&dirs[i].to_ascii_lowercase().as_str());
+    let translations = |d: &String| TRANSLATION_DIRS.contains(&d.to_ascii_lowercase().as_str());
     let tag =
         if let Some(code) = stem.strip_prefix("Messages").filter(|c| c.starts_with(|c: char| c.is_ascii_uppercase())) {
             // MediaWiki: `MessagesZh_hans.php`.
             language_tag(code)
-        } else if !dirs.is_empty() && (0..dirs.len()).any(in_translations) && language_tag(stem).is_some() {
-            // `i18n/da.json`, `langs/vi.js`, `i18n/api/pt-br.json`.
-            language_tag(stem)
         } else {
-            // `lang/eu/lang.php`, `localization/is_IS/labels.inc`: a tag right under a
-            // translation directory.
-            (1..dirs.len())
-                .rev()
-                .find(|&i| in_translations(i - 1) && language_tag(&dirs[i]).is_some())
-                .and_then(|i| language_tag(&dirs[i]))
+            // `i18n/da.json`, `langs/vi.js`, `i18n/api/pt-br.json`: a file named by its language
+            // somewhere under a translation directory; else `lang/eu/lang.php`,
+            // `localization/is_IS/labels.inc`: a directory so named right under one.
+            dirs.iter()
+                .any(translations)
+                .then(|| language_tag(stem))
+                .flatten()
+                .or_else(|| dirs.windows(2).rev().filter(|w| translations(&w[0])).find_map(|w| language_tag(&w[1])))
         }?;
     let mut subtags = tag.split('-');
     let primary = subtags.next()?;

@@ -222,7 +222,7 @@ fn run_rounds(cases: &mut [Case<'_>], reps: usize, cold: bool) {
 /// `--text FILE`: the shipped lexicon (`Filter::new`) over one file of any kind (Latin text,
 /// JSON, code), whole buffer, against the normalization alone and raw aho-corasick over the
 /// shipped terms, in interleaved rounds.
-fn text_report(path: &str, reps: usize, cold: bool) {
+fn text_report(path: &str, reps: usize, cold: bool, profile: Option<&(String, u64)>) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let shipped = Filter::new();
@@ -236,6 +236,10 @@ fn text_report(path: &str, reps: usize, cold: bool) {
         Case::new("pipeline_0_terms", "count_into, filter without terms", || count_whole(&empty, &text)),
         Case::new("shipped_full", "count_into, shipped lexicon, all steps", || count_whole(&shipped, &text)),
     ];
+    if let Some((name, secs)) = profile {
+        profile_case(&mut cases, name, *secs, text.len());
+        return;
+    }
     run_rounds(&mut cases, reps, cold);
     println!(
         "{path}: {:.2} MB; {} shipped terms; {reps} rounds, medians, CPU time",
@@ -254,6 +258,21 @@ fn text_report(path: &str, reps: usize, cold: bool) {
     }
 }
 
+/// `--profile CASE SECS`: runs one case in a loop for `SECS` seconds (for `perf record`).
+fn profile_case(cases: &mut [Case<'_>], name: &str, secs: u64, bytes: usize) {
+    let names: Vec<_> = cases.iter().map(|c| c.name).collect();
+    let case = cases
+        .iter_mut()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("unknown case {name:?}; cases: {}", names.join(", ")));
+    case.warm_up();
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        case.once();
+    }
+    println!("{name}: {} runs, median {:.1} MB/s (CPU time)", case.samples.len(), mb_s(bytes, case.cpu()));
+}
+
 /// The 1-minute load average, to judge how shared the machine was.
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -266,7 +285,7 @@ fn main() {
     let args = args();
     let load_before = load_average();
     if let Some(path) = &args.text {
-        text_report(path, args.reps, args.cold);
+        text_report(path, args.reps, args.cold, args.profile.as_ref());
         return;
     }
     if let Some((name, secs)) = args.profile.as_ref().filter(|(name, _)| name == "build_50k") {
@@ -326,18 +345,8 @@ fn main() {
         Case::new("engine_ac_10k", "count_into, EngineKind::AhoCorasick", || count_whole(&f10_ac, &text)),
     ];
 
-    if let Some((name, secs)) = args.profile {
-        let names: Vec<_> = cases.iter().map(|c| c.name).collect();
-        let case = cases
-            .iter_mut()
-            .find(|c| c.name == name)
-            .unwrap_or_else(|| panic!("unknown case {name:?}; cases: {}", names.join(", ")));
-        case.warm_up();
-        let end = Instant::now() + Duration::from_secs(secs);
-        while Instant::now() < end {
-            case.once();
-        }
-        println!("{name}: {} runs, median {:.1} MB/s (CPU time)", case.samples.len(), mb_s(bytes, case.cpu()));
+    if let Some((name, secs)) = &args.profile {
+        profile_case(&mut cases, name, *secs, bytes);
         return;
     }
 

@@ -36,6 +36,16 @@ fn text() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
 }
 
+/// Bytes made of the pieces of [`text`] and invalid UTF-8: stray continuation bytes,
+/// truncated sequences (the first two bytes of 赌), bytes that never occur.
+fn bytes() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        3 => text().prop_map(String::into_bytes),
+        1 => prop::sample::select(vec![&b"\xff"[..], b"\x80", b"\xe8\xb5", b"\xc3", b"\xf0\x9f\x98"]).prop_map(<[u8]>::to_vec),
+    ];
+    prop::collection::vec(piece, 0..8).prop_map(|v| v.concat())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -73,6 +83,23 @@ proptest! {
         let r = filter().check_bytes(&b);
         for h in &r.hits {
             prop_assert!(h.span.bytes[0] < h.span.bytes[1] && h.span.bytes[1] <= b.len());
+        }
+    }
+
+    #[test]
+    fn spans_in_invalid_utf8_count_as_lossy_decoding(b in bytes()) {
+        let r = filter().check_bytes(&b);
+        for h in &r.hits {
+            let [s, e] = h.span.bytes;
+            prop_assert!(s < e && e <= b.len());
+            // An invalid sequence is one U+FFFD (one char, one UTF-16 unit), as in a lossy decoding.
+            let (before, upto) = (String::from_utf8_lossy(&b[..s]), String::from_utf8_lossy(&b[..e]));
+            prop_assert_eq!(before.chars().count(), h.span.chars[0]);
+            prop_assert_eq!(upto.chars().count(), h.span.chars[1]);
+            prop_assert_eq!(before.encode_utf16().count(), h.span.utf16[0]);
+            prop_assert_eq!(upto.encode_utf16().count(), h.span.utf16[1]);
+            let matched = String::from_utf8_lossy(&b[s..e]);
+            prop_assert_eq!(matched.as_ref(), h.matched.as_str());
         }
     }
 

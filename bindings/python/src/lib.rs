@@ -488,7 +488,7 @@ fn check_html(filter: &CoreFilter, src: &str, field: Option<&str>) -> Vec<lexgua
             let e = e.max(s);
             hit.flags |= seg.flags_in(range);
             hit.span.bytes = [s, e];
-            hit.matched = src[s..e].to_owned();
+            hit.matched = src[s..e].into();
             hits.push(hit);
         }
     }
@@ -1063,10 +1063,10 @@ fn hit_dict<'py>(py: Python<'py>, h: &lexguard::Hit, strings: Option<&PyStrings>
     d.set_item(intern!(py, "term"), cached(py, strings, &h.term))?;
     d.set_item(intern!(py, "action"), action_str(py, h.action))?;
     d.set_item(intern!(py, "rule"), cached(py, strings, &h.rule))?;
-    d.set_item(intern!(py, "matched"), &h.matched)?;
+    d.set_item(intern!(py, "matched"), h.matched.as_str())?;
     d.set_item(intern!(py, "flags"), flag_list(py, h.flags)?)?;
     if let Some(f) = &h.field {
-        d.set_item(intern!(py, "field"), f)?;
+        d.set_item(intern!(py, "field"), f.as_str())?;
     }
     d.set_item(intern!(py, "span"), span_dict(py, &h.span)?)?;
     Ok(d)
@@ -1100,7 +1100,7 @@ impl Report {
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item(intern!(py, "verdict"), self.inner.verdict.as_str())?;
-        d.set_item(intern!(py, "categories"), PyList::new(py, &self.inner.categories)?)?;
+        d.set_item(intern!(py, "categories"), PyList::new(py, self.inner.categories.iter().map(|c| c.as_str()))?)?;
         let hits = PyList::empty(py);
         for h in &self.inner.hits {
             hits.append(hit_dict(py, h, self.strings.as_deref())?)?;

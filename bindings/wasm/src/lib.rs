@@ -296,7 +296,7 @@ struct JsHit<'a> {
 #[derive(Serialize)]
 struct JsReport<'a> {
     verdict: Verdict,
-    categories: &'a [String],
+    categories: &'a [lexguard::CompactString],
     hits: Vec<JsHit<'a>>,
 }
 

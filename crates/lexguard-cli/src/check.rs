@@ -99,7 +99,7 @@ fn check_stream(filter: &Filter, args: &CheckArgs, mut input: impl Read, out: &m
     let mut io_err = None;
     filter.check_reader_with(&mut tee, |hit| {
         worst = worst.max(hit.action.into());
-        *counts.entry(hit.category.clone()).or_insert(0u64) += 1;
+        *counts.entry(hit.category.to_string()).or_insert(0u64) += 1;
         if args.count || args.quiet {
             return;
         }

@@ -181,7 +181,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     for word in COMMON_WORDS.lines().filter(|l| !l.starts_with('#')) {
         for hit in filter.check(word).hits {
             if hit.matched.chars().count() <= 2 && hit.matched != word {
-                inside.entry(hit.rule.clone()).or_insert_with(|| (hit.term.clone(), Vec::new())).1.push(word);
+                inside.entry(hit.rule.to_string()).or_insert_with(|| (hit.term.to_string(), Vec::new())).1.push(word);
             }
         }
     }
@@ -421,9 +421,9 @@ fn audit(args: &AuditArgs) -> Result<ExitCode> {
                         let mut seen = std::collections::HashSet::new();
                         for h in &r.hits {
                             if seen.insert(h.rule.clone()) {
-                                let c = rules.entry(h.rule.clone()).or_default();
-                                c.term.clone_from(&h.term);
-                                c.category.clone_from(&h.category);
+                                let c = rules.entry(h.rule.to_string()).or_default();
+                                h.term.as_str().clone_into(&mut c.term);
+                                h.category.as_str().clone_into(&mut c.category);
                                 c.action = c.action.max(Some(h.action));
                                 c.docs += 1;
                                 if c.example.is_empty() {

@@ -157,7 +157,7 @@ pub fn apply(policy: &Policy, config: &Config, a: &Analysis) -> PolicyOutcome {
     // Categories in order of first hit.
     for cat in &a.report.categories {
         let Some(&(count, level)) = per_cat.get(cat.as_str()) else { continue };
-        let rule = policy.categories.get(cat);
+        let rule = policy.categories.get(cat.as_str());
         if count < rule.and_then(|r| r.min_hits).unwrap_or(policy.min_hits).max(1) {
             continue;
         }
@@ -166,7 +166,7 @@ pub fn apply(policy: &Policy, config: &Config, a: &Analysis) -> PolicyOutcome {
             lexguard::Action::Review => rule.and_then(|r| r.action.or(r.review)).unwrap_or(policy.review),
         };
         if act != Action::Accept {
-            categories.push(cat.clone());
+            categories.push(cat.to_string());
         }
         action = action.max(act);
     }

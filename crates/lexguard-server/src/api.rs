@@ -331,7 +331,7 @@ impl Serialize for Hits<'_> {
 #[derive(Serialize)]
 struct CheckResponse<'a> {
     verdict: Verdict,
-    categories: &'a [String],
+    categories: &'a [lexguard::CompactString],
     hits: Hits<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     masked: Option<Ordered<'a>>,

@@ -260,7 +260,7 @@ impl Fast {
     /// Applies the layer to the main filter's hits of one field's text.
     pub(crate) fn apply(&self, field: &str, text: &str, hits: &mut Vec<Hit>) {
         if !self.drop.is_empty() {
-            hits.retain(|h| !self.drop.get(&h.category).is_some_and(|s| s.contains(&h.term)));
+            hits.retain(|h| !self.drop.get(h.category.as_str()).is_some_and(|s| s.contains(h.term.as_str())));
         }
         let mut grew = false;
         if let Some(added) = &self.added {
@@ -351,7 +351,7 @@ fn covered_terms<'a>(
         for probe in [&np[first..], &np[..np.len() - last]] {
             for h in main.check(probe).hits {
                 if *cat == GLOBAL || h.category == *cat {
-                    probed.entry(h.category).or_default().insert(h.term);
+                    probed.entry(h.category.into()).or_default().insert(h.term.into());
                 }
             }
         }

@@ -55,7 +55,7 @@ pub(crate) fn check(snap: &Snapshot, field: &str, src: &str, markup: Markup, mas
                     to_mask.extend(src[s..e].char_indices().map(|(i, c)| (s + i, s + i + c.len_utf8(), 1)));
                 }
                 hit.span.bytes = [s, e];
-                hit.matched = src[s..e].to_string();
+                hit.matched = src[s..e].into();
                 found.push((hit, Cow::Borrowed("url")));
             }
         }
@@ -70,7 +70,7 @@ pub(crate) fn check(snap: &Snapshot, field: &str, src: &str, markup: Markup, mas
             let (s, e) = (floor_char(src, orig.start), ceil_char(src, orig.end));
             hit.flags |= seg.flags_in(range);
             hit.span.bytes = [s, e.max(s)];
-            hit.matched = src[s..e.max(s)].to_string();
+            hit.matched = src[s..e.max(s)].into();
             found.push((hit, seg.kind.name()));
         }
     }

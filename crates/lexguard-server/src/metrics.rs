@@ -7,7 +7,7 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use lexguard::Verdict;
+use lexguard::{CompactString, Verdict};
 
 /// Latency bucket bounds, seconds.
 const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
@@ -65,23 +65,23 @@ impl Metrics {
     }
 
     /// One checked document.
-    pub(crate) fn decision(&self, verdict: Verdict, categories: &[String]) {
+    pub(crate) fn decision(&self, verdict: Verdict, categories: &[CompactString]) {
         self.verdicts[verdict as usize].fetch_add(1, Relaxed);
         if categories.is_empty() {
             return;
         }
         {
             let map = self.categories.read().unwrap_or_else(|e| e.into_inner());
-            if categories.iter().all(|c| map.contains_key(c)) {
+            if categories.iter().all(|c| map.contains_key(c.as_str())) {
                 for c in categories {
-                    map[c].fetch_add(1, Relaxed);
+                    map[c.as_str()].fetch_add(1, Relaxed);
                 }
                 return;
             }
         }
         let mut map = self.categories.write().unwrap_or_else(|e| e.into_inner());
         for c in categories {
-            map.entry(c.clone()).or_default().fetch_add(1, Relaxed);
+            map.entry(c.to_string()).or_default().fetch_add(1, Relaxed);
         }
     }
 

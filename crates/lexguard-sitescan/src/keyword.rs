@@ -120,7 +120,7 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8], language: Option
             let orig = seg.orig_range(text_range.clone());
             hit.flags |= seg.flags_in(text_range.clone());
             hit.span.bytes = [orig.start, orig.end];
-            let cat = hit.category.clone();
+            let cat = hit.category.to_string();
             let g = groups.entry(cat.clone()).or_insert_with(|| {
                 order.push(cat.clone());
                 Group {
@@ -151,7 +151,7 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8], language: Option
             let cat = g.finding.category.clone().unwrap_or_default();
             let mut zh = format!(
                 "{}：命中 {} 处：{}",
-                crate::darklink::categories_zh(filter, &[cat]),
+                crate::darklink::categories_zh(filter, &[cat.into()]),
                 g.count,
                 terms.join("、")
             );

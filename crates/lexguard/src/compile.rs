@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
 use pinyin::ToPinyin;
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
@@ -33,9 +34,10 @@ pub(crate) enum Edge {
 #[derive(Debug)]
 pub(crate) struct Rule {
     pub category: u32,
-    pub text: String,
+    /// What a hit reports (`CompactString`: a hit's copy of a short one is no allocation).
+    pub text: CompactString,
     pub action: Action,
-    pub cite: String,
+    pub cite: CompactString,
 }
 
 /// One rule behind a pattern string.
@@ -58,7 +60,7 @@ pub(crate) struct PatternRef {
 #[derive(Debug)]
 pub(crate) struct Compiled {
     pub rules: Vec<Rule>,
-    pub categories: Vec<String>,
+    pub categories: Vec<CompactString>,
     /// The rules behind each pattern, flat: the engine reports a match with the index of its
     /// pattern's first rule here, and the pattern's rules run to the one marked `last`. So a
     /// hit costs one lookup.
@@ -207,9 +209,9 @@ impl Compiled {
             let category = cat_index(&term.category);
             rules.push(Rule {
                 category,
-                text: term.text.clone(),
+                text: CompactString::from(&term.text),
                 action: lex.term_action(term),
-                cite: term.location.cite(),
+                cite: term.location.cite().into(),
             });
             let pinyin_on =
                 opts.pinyin && term.pinyin.unwrap_or_else(|| lex.category(&term.category).is_some_and(|c| c.pinyin));
@@ -297,16 +299,16 @@ impl Compiled {
                 let rule = rules.len() as u32;
                 rules.push(Rule {
                     category: cat_index(&r.category),
-                    text: r.pattern.clone(),
+                    text: CompactString::from(&r.pattern),
                     action: r.action.unwrap_or_else(|| lex.category(&r.category).map_or(Action::Block, |c| c.action)),
-                    cite: r.location.cite(),
+                    cite: r.location.cite().into(),
                 });
                 (compiled, rule)
             })
             .collect();
         Ok(Compiled {
             rules,
-            categories,
+            categories: categories.iter().map(CompactString::from).collect(),
             pattern_count: texts.len(),
             refs,
             engine,

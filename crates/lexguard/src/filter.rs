@@ -354,7 +354,7 @@ impl Filter {
                 verdict = verdict.max(h.action.into());
             }
             for (i, n) in by_index.into_iter().enumerate().filter(|&(_, n)| n > 0) {
-                *counts.entry(compiled.categories[i].clone()).or_default() += n;
+                *counts.entry(compiled.categories[i].to_string()).or_default() += n;
             }
             verdict
         })

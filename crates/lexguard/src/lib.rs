@@ -70,6 +70,8 @@ mod scan;
 mod stream;
 mod wordlist;
 
+/// The string type of the fields of [`Hit`] and [`Report`] (small strings stay inline).
+pub use compact_str::CompactString;
 pub use engine::EngineKind;
 pub use error::{Error, ErrorKind, Location};
 pub use filter::{Filter, FilterBuilder, FilterStats, ListSource};

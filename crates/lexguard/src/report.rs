@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::Flags;
@@ -112,24 +113,28 @@ pub struct Span {
 }
 
 /// One rule that matched, at one place.
+///
+/// Its strings are [`CompactString`]s (from `compact_str`, re-exported at the crate root):
+/// they deref to `str` and compare with `&str` and `String`, and keep up to 24 bytes inline,
+/// so the category, term, rule and matched text of a typical hit cost no allocation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Hit {
     /// The category id.
-    pub category: String,
+    pub category: CompactString,
     /// The term (or regex) as written in its list.
-    pub term: String,
+    pub term: CompactString,
     /// Its action, after any downgrade for punctuation.
     pub action: Action,
     /// Where the rule is defined: `file:line`.
-    pub rule: String,
+    pub rule: CompactString,
     /// The original text that matched (lossily decoded when not UTF-8).
-    pub matched: String,
+    pub matched: CompactString,
     /// The normalization steps the hit needed.
     pub flags: Flags,
     /// The part of the document (`title`, `body`, …), when the check names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    pub field: Option<CompactString>,
     /// Where it is in the field's original input.
     pub span: Span,
 }
@@ -149,7 +154,7 @@ pub struct Report {
     /// `pass`, `review` or `block`: the strongest action among the hits.
     pub verdict: Verdict,
     /// The categories hit, in order of first hit.
-    pub categories: Vec<String>,
+    pub categories: Vec<CompactString>,
     /// The hits, in order of position (per field, fields in the order checked).
     pub hits: Vec<Hit>,
 }

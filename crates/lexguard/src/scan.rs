@@ -1,6 +1,8 @@
 //! Scanning one normalized document: engine matches → boundary and allowlist checks → hits
 //! with exact original spans.
 
+use compact_str::CompactString;
+
 use crate::Flags;
 use crate::compile::{Compiled, Edge, PatternRef};
 use crate::engine::Next;
@@ -224,27 +226,28 @@ impl Compiled {
         field: Option<&str>,
         base: SpanBase,
     ) -> Vec<Hit> {
-        let mut points: Vec<usize> = raw.iter().flat_map(|h| [h.start, h.end]).collect();
-        points.sort_unstable();
-        points.dedup();
-        let counts = count_units(input, valid, &points);
-        let at = |p: usize| {
-            let i = points.binary_search(&p).expect("every point was counted");
-            counts[i]
-        };
+        // Hits come sorted by start: one cursor walks to each start, and each hit's own span
+        // is counted on its own (hits are short; overlapping ones may end in any order).
+        let (mut pos, mut chars, mut units) = (0, 0, 0);
         raw.iter()
             .map(|h| {
                 let rule = &self.rules[h.rule as usize];
-                let (cs, us) = at(h.start);
-                let (ce, ue) = at(h.end);
+                let (start, end) = (h.start.min(input.len()), h.end.min(input.len()));
+                if start < pos {
+                    (pos, chars, units) = (0, 0, 0);
+                }
+                let (c, u) = count_span(&input[pos..start], valid);
+                (pos, chars, units) = (start, chars + c, units + u);
+                let (c, u) = count_span(&input[start..end.max(start)], valid);
+                let (cs, us, ce, ue) = (chars, units, chars + c, units + u);
                 Hit {
                     category: self.categories[rule.category as usize].clone(),
                     term: rule.text.clone(),
                     action: h.action,
                     rule: rule.cite.clone(),
-                    matched: String::from_utf8_lossy(&input[h.start..h.end]).into_owned(),
+                    matched: CompactString::from_utf8_lossy(&input[h.start..h.end]),
                     flags: h.flags,
-                    field: field.map(str::to_string),
+                    field: field.map(CompactString::from),
                     span: Span {
                         bytes: [base.bytes + h.start, base.bytes + h.end],
                         chars: [base.chars + cs, base.chars + ce],

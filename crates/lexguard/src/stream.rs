@@ -96,7 +96,12 @@ impl Filter {
             let hits = compiled.dress(&buf, valid, &done, None, base);
             for hit in hits {
                 summary.hits += 1;
-                *summary.by_category.entry(hit.category.clone()).or_default() += 1;
+                match summary.by_category.get_mut(hit.category.as_str()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        summary.by_category.insert(hit.category.to_string(), 1);
+                    }
+                }
                 on_hit(hit);
             }
             let (chars, units) = count_units(&buf[..cut_orig], valid, &[cut_orig])[0];

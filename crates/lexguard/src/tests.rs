@@ -31,7 +31,7 @@ fn filter_with(opts: NormalizeOptions) -> Filter {
 }
 
 fn found(f: &Filter, text: &str) -> Vec<(String, String)> {
-    f.check(text).hits.into_iter().map(|h| (h.category, h.matched)).collect()
+    f.check(text).hits.into_iter().map(|h| (h.category.into(), h.matched.into())).collect()
 }
 
 fn pair(c: &str, m: &str) -> (String, String) {

@@ -24,6 +24,10 @@ python3 scripts/gen-third-party-crates.py --check
 step "build every target (benches included)"
 cargo build --workspace --all-targets --locked
 
+step "lints (clippy, warnings are errors)"
+rustup component add clippy >/dev/null 2>&1 || true
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 step "Rust tests (unit, doc, corpus, properties, CLI)"
 cargo test --workspace --locked --no-fail-fast
 

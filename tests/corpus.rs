@@ -14,10 +14,10 @@ fn run_case(file: &str, case: &Case) -> Result<(), String> {
             return Err(ctx("a pass must have no hits".into()));
         }
     }
-    if let Some(c) = &case.categories {
-        if &report.categories != c {
-            return Err(ctx(format!("categories {:?} != {c:?}", report.categories)));
-        }
+    if let Some(c) = &case.categories
+        && &report.categories != c
+    {
+        return Err(ctx(format!("categories {:?} != {c:?}", report.categories)));
     }
     if let Some(want) = &case.hits {
         if want.len() != report.hits.len() {

@@ -450,8 +450,8 @@ fn main() {
     // issue's 120 MB/s for it (the same-run reference).
     let factor = std_ac / 120.0;
     println!(
-        "\n{:<46} {:>11} {:>9}  {:<7} {:>11}  {}",
-        "target", "measured", "target", "status", "at anchor", "status at the anchor's speed (x 1/factor)"
+        "\n{:<46} {:>11} {:>9}  {:<7} {:>11}  status at the anchor's speed (x 1/factor)",
+        "target", "measured", "target", "status", "at anchor"
     );
     let status = |ok: bool| if ok { "ok" } else { "MISSED" };
     let speed_row = |name: &str, case: &str, min: f64| {

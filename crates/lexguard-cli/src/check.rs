@@ -174,10 +174,8 @@ fn check_lines(filter: &Filter, args: &CheckArgs, mut input: impl BufRead, out: 
             (_, None) => writeln!(out, "{}", report.to_json())?,
         }
     }
-    if args.count {
-        if !args.quiet {
-            write_counts(out, args.format, &counts)?;
-        }
+    if args.count && !args.quiet {
+        write_counts(out, args.format, &counts)?;
     }
     Ok(worst)
 }

@@ -24,7 +24,7 @@ pub enum Command {
     #[command(subcommand)]
     Lists(crate::lists::ListsCommand),
     /// Scan site directories for harmful text, hidden links, webshells and tampering.
-    Scan(crate::scan::ScanArgs),
+    Scan(Box<crate::scan::ScanArgs>),
     /// Record a baseline of site directories for later tamper checks.
     Baseline(crate::baseline::BaselineArgs),
     /// Run the CMS plugin API: HTTP/JSON checks, runtime list management, audit log.

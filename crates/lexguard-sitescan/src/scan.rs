@@ -178,15 +178,15 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
 /// Runs `f` for the file at `path`. A panic (a bug in lexguard, met on this file) becomes an
 /// `error:internal` finding for the file instead of ending the whole scan: the other files
 /// are still checked and the report still written.
-fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, Finding> {
+fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, Box<Finding>> {
     std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        error_finding(
+        Box::new(error_finding(
             path,
             "error:internal",
             2,
             format!("internal error while checking this file, please report it: {}", panic_message(payload.as_ref())),
             "检查此文件时发生内部错误（请报告此问题）；其余文件照常检查".into(),
-        )
+        ))
     })
 }
 
@@ -555,7 +555,7 @@ impl Scanner {
                         // Still counted as seen, so that a baseline does not call it deleted.
                         let (root, rel) = walk::relative(&self.opts.roots, entry.path());
                         let key = Some((root, walk::raw_bytes(rel)));
-                        Some(Msg { key, bytes: 0, file: true, findings: vec![f], evidence: None })
+                        Some(Msg { key, bytes: 0, file: true, findings: vec![*f], evidence: None })
                     }),
                     Err(e) => Some(self.walk_error(&e)),
                 };
@@ -727,7 +727,7 @@ impl Scanner {
             let page = Some(PageLocation { file: path, root: root_path });
             match guarded(path, || self.scan_content(&name, &buf, page)) {
                 Ok(found) => findings.extend(found),
-                Err(internal) => findings.push(internal),
+                Err(internal) => findings.push(*internal),
             }
             sha = if self.baseline.is_some() || !findings.is_empty() {
                 hex::encode(Sha256::digest(&buf))
@@ -835,7 +835,7 @@ mod tests {
         write(&www, "guard-content.html", "<p>clean</p>");
         write(&www, "guard-process.html", "<p>clean</p>");
         let base = dir.path().join("base.json");
-        tamper::write_baseline(&[www.clone()], &WalkOptions::default(), &base, &Progress::default(), |f| {
+        tamper::write_baseline(std::slice::from_ref(&www), &WalkOptions::default(), &base, &Progress::default(), |f| {
             panic!("{f:?}")
         })
         .unwrap();

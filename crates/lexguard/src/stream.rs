@@ -70,8 +70,7 @@ impl Filter {
             } else {
                 let limit = norm.text.len().saturating_sub(tail);
                 let mut cp = norm.checkpoints.iter().rev().find(|c| c.norm <= limit).copied();
-                loop {
-                    let Some(c) = cp else { break };
+                while let Some(c) = cp {
                     let end = raw.iter().filter(|h| h.start < c.orig).map(|h| h.end).max().unwrap_or(0);
                     if end <= c.orig {
                         break;

@@ -571,6 +571,7 @@ impl Normalizer {
 
     /// Writes one kept unit.
     #[inline]
+    #[expect(clippy::too_many_arguments, reason = "the state machine's hot path; a struct would only rename them")]
     fn kept<S: Sink>(
         &self,
         st: &mut State,

@@ -196,7 +196,7 @@ mod fast_paths {
         /// checkpoints from which normalization resumes to the same output.
         #[test]
         fn agree_with_the_state_machine(s in text(), opts in options()) {
-            let fast = Normalizer::new(opts.clone());
+            let fast = Normalizer::new(opts);
             let slow = Normalizer { fast: false, ..fast.clone() };
             let input = s.as_bytes();
             let (a, b) = (fast.normalize(input), slow.normalize(input));

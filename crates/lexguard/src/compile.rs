@@ -176,7 +176,7 @@ impl Compiled {
         kind: EngineKind,
         regexes: RegexRules,
     ) -> Result<Compiled, Error> {
-        let categories: Vec<String> = lex.categories().iter().map(|c| c.id.clone()).collect();
+        let categories: Vec<CompactString> = lex.categories().iter().map(|c| CompactString::from(&c.id)).collect();
         let cat_index =
             |id: &str| categories.iter().position(|c| c == id).expect("lexicon registers every category") as u32;
         let mut rules = Vec::with_capacity(lex.terms().len() + lex.regex_rules().len());
@@ -308,7 +308,7 @@ impl Compiled {
             .collect();
         Ok(Compiled {
             rules,
-            categories: categories.iter().map(CompactString::from).collect(),
+            categories,
             pattern_count: texts.len(),
             refs,
             engine,

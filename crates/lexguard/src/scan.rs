@@ -227,8 +227,9 @@ impl Compiled {
         field: Option<&str>,
         base: SpanBase,
     ) -> Vec<Hit> {
-        // Hits come sorted by start: one cursor walks to each start, and each hit's own span
-        // is counted on its own (hits are short; overlapping ones may end in any order).
+        // Hits come sorted by start (one that starts earlier restarts the count): one cursor
+        // walks to each start, and each hit's own span is counted from there (hits are short;
+        // overlapping ones may end in any order).
         let (mut pos, mut chars, mut units) = (0, 0, 0);
         raw.iter()
             .map(|h| {
@@ -268,27 +269,10 @@ pub(crate) struct SpanBase {
     pub utf16: usize,
 }
 
-/// For each sorted byte position, the number of chars and UTF-16 units before it. An invalid
-/// UTF-8 sequence counts as one U+FFFD, as in a lossy decoding. `valid` says the input is known
-/// to be UTF-8 (the normalizer saw no invalid sequence), which skips validation.
-pub(crate) fn count_units(input: &[u8], valid: bool, points: &[usize]) -> Vec<(usize, usize)> {
-    let mut out = Vec::with_capacity(points.len());
-    let (mut chars, mut units, mut pos) = (0usize, 0usize, 0usize);
-    for &p in points {
-        let p = p.min(input.len());
-        if p > pos {
-            let (c, u) = count_span(&input[pos..p], valid);
-            chars += c;
-            units += u;
-            pos = p;
-        }
-        out.push((chars, units));
-    }
-    out
-}
-
-/// Chars and UTF-16 units of `bytes` (which starts and ends on sequence boundaries).
-fn count_span(bytes: &[u8], valid: bool) -> (usize, usize) {
+/// Chars and UTF-16 units of `bytes` (which starts and ends on sequence boundaries). An
+/// invalid UTF-8 sequence counts as one U+FFFD, as in a lossy decoding. `valid` says the input
+/// is known to be UTF-8 (the normalizer saw no invalid sequence), which skips validation.
+pub(crate) fn count_span(bytes: &[u8], valid: bool) -> (usize, usize) {
     if valid || std::str::from_utf8(bytes).is_ok() {
         // Valid UTF-8: every byte that is not a continuation byte starts a char, and 4-byte
         // sequences are two UTF-16 units. One pass with byte-wide counters over chunks of at
@@ -350,9 +334,11 @@ mod tests {
         let points = [0, 3, long.len() / 2 + 1, long.len()];
         let points: Vec<usize> =
             points.iter().map(|&p| (p..=long.len()).find(|&q| long.is_char_boundary(q)).unwrap()).collect();
-        let counts = count_units(long.as_bytes(), true, &points);
-        for (&p, &(c, u)) in points.iter().zip(&counts) {
-            assert_eq!((c, u), (long[..p].chars().count(), long[..p].encode_utf16().count()));
+        for p in points {
+            assert_eq!(
+                count_span(&long.as_bytes()[..p], true),
+                (long[..p].chars().count(), long[..p].encode_utf16().count())
+            );
         }
     }
 }

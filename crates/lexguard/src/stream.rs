@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use crate::filter::Filter;
 use crate::normalize::{Normalized, State};
 use crate::report::{Hit, Report};
-use crate::scan::{RawHit, SpanBase, count_units};
+use crate::scan::{RawHit, SpanBase, count_span};
 
 /// Bytes read per block.
 const BLOCK: usize = 1 << 20;
@@ -103,7 +103,7 @@ impl Filter {
                 }
                 on_hit(hit);
             }
-            let (chars, units) = count_units(&buf[..cut_orig], valid, &[cut_orig])[0];
+            let (chars, units) = count_span(&buf[..cut_orig], valid);
             base.bytes += cut_orig;
             base.chars += chars;
             base.utf16 += units;

@@ -217,7 +217,7 @@ mod fast_paths {
             prop_assert!(!c.invalid);
             for cp in a.checkpoints.iter().chain(&b.checkpoints) {
                 let mut rest = Normalized::default();
-                let mut sink = Collect { out: &mut rest, input, next: 0, run: None, last_orig: 0 };
+                let mut sink = Collect::new(&mut rest, input);
                 slow.run(input, cp.orig, cp.state, &mut sink);
                 prop_assert_eq!(&rest.text, &a.text[cp.norm..], "resumed at {:?}", cp);
             }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
-use lexguard::{CompactString, Filter};
+use lexguard::Filter;
 use lexguard_extract::html::{self, Attr, Event, Tag, TextKind};
 use lexguard_extract::{Escapes, Extracted, unescape};
 use regex::Regex;
@@ -650,9 +650,9 @@ fn severity(hosts: usize, links: usize, keyword: bool) -> u8 {
 }
 
 /// The Chinese display names of categories (the ids when the lexicon has none).
-pub(crate) fn categories_zh(filter: &Filter, ids: &[CompactString]) -> String {
+pub(crate) fn categories_zh(filter: &Filter, ids: &[impl AsRef<str>]) -> String {
     ids.iter()
-        .map(|id| filter.lexicon().category(id).map_or(id.as_str(), |c| c.name.as_str()))
+        .map(|id| filter.lexicon().category(id.as_ref()).map_or(id.as_ref(), |c| c.name.as_str()))
         .collect::<Vec<_>>()
         .join("、")
 }

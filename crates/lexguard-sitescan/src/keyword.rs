@@ -151,7 +151,7 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8], language: Option
             let cat = g.finding.category.clone().unwrap_or_default();
             let mut zh = format!(
                 "{}：命中 {} 处：{}",
-                crate::darklink::categories_zh(filter, &[cat.into()]),
+                crate::darklink::categories_zh(filter, &[cat]),
                 g.count,
                 terms.join("、")
             );

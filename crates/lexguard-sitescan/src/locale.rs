@@ -49,7 +49,7 @@ pub fn foreign_language(path: &Path) -> Option<String> {
         .collect();
     let (file, dirs) = parts.split_last()?;
     let stem = file.split('.').next().unwrap_or(file);
-    let translations = |d: &String| TRANSLATION_DIRS.contains(&d.to_ascii_lowercase().as_str());
+    let translations = |d: &String| TRANSLATION_DIRS.iter().any(|t| t.eq_ignore_ascii_case(d));
     let tag =
         if let Some(code) = stem.strip_prefix("Messages").filter(|c| c.starts_with(|c: char| c.is_ascii_uppercase())) {
             // MediaWiki: `MessagesZh_hans.php`.

@@ -1,7 +1,7 @@
 //! Property tests: spans are exact char-boundary slices, masking keeps the character count,
 //! streaming equals whole-input checking, and nothing panics.
 
-use lexguard::Filter;
+use lexguard::{Filter, Report};
 use lexguard_tests::corpus_dir;
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -46,6 +46,23 @@ fn bytes() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(piece, 0..8).prop_map(|v| v.concat())
 }
 
+/// Every hit of `r` indexes `input` as its lossy decoding does: its byte span lies inside,
+/// its char and UTF-16 spans count what comes before each end, and `matched` is the text.
+fn spans_index(input: &[u8], r: &Report) -> Result<(), TestCaseError> {
+    for h in &r.hits {
+        let [s, e] = h.span.bytes;
+        prop_assert!(s < e && e <= input.len());
+        let (before, upto) = (String::from_utf8_lossy(&input[..s]), String::from_utf8_lossy(&input[..e]));
+        prop_assert_eq!(before.chars().count(), h.span.chars[0]);
+        prop_assert_eq!(upto.chars().count(), h.span.chars[1]);
+        prop_assert_eq!(before.encode_utf16().count(), h.span.utf16[0]);
+        prop_assert_eq!(upto.encode_utf16().count(), h.span.utf16[1]);
+        let matched = String::from_utf8_lossy(&input[s..e]);
+        prop_assert_eq!(matched.as_ref(), h.matched.as_str());
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -56,12 +73,9 @@ proptest! {
             let [s, e] = h.span.bytes;
             prop_assert!(s < e && e <= t.len());
             prop_assert!(t.is_char_boundary(s) && t.is_char_boundary(e));
-            prop_assert_eq!(&t[s..e], h.matched.as_str());
-            prop_assert_eq!(t[..s].chars().count(), h.span.chars[0]);
-            prop_assert_eq!(t[..e].chars().count(), h.span.chars[1]);
-            prop_assert_eq!(t[..s].encode_utf16().count(), h.span.utf16[0]);
-            prop_assert_eq!(t[..e].encode_utf16().count(), h.span.utf16[1]);
         }
+        // On char boundaries of valid UTF-8, the lossy decoding is the text itself.
+        spans_index(t.as_bytes(), &r)?;
     }
 
     #[test]
@@ -88,19 +102,8 @@ proptest! {
 
     #[test]
     fn spans_in_invalid_utf8_count_as_lossy_decoding(b in bytes()) {
-        let r = filter().check_bytes(&b);
-        for h in &r.hits {
-            let [s, e] = h.span.bytes;
-            prop_assert!(s < e && e <= b.len());
-            // An invalid sequence is one U+FFFD (one char, one UTF-16 unit), as in a lossy decoding.
-            let (before, upto) = (String::from_utf8_lossy(&b[..s]), String::from_utf8_lossy(&b[..e]));
-            prop_assert_eq!(before.chars().count(), h.span.chars[0]);
-            prop_assert_eq!(upto.chars().count(), h.span.chars[1]);
-            prop_assert_eq!(before.encode_utf16().count(), h.span.utf16[0]);
-            prop_assert_eq!(upto.encode_utf16().count(), h.span.utf16[1]);
-            let matched = String::from_utf8_lossy(&b[s..e]);
-            prop_assert_eq!(matched.as_ref(), h.matched.as_str());
-        }
+        // An invalid sequence is one U+FFFD (one char, one UTF-16 unit), as in a lossy decoding.
+        spans_index(&b, &filter().check_bytes(&b))?;
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Property tests: spans are exact char-boundary slices, masking keeps the character count,
-//! streaming equals whole-input checking, and nothing panics.
+//! streaming equals whole-input checking, the engines agree, and nothing panics.
 
-use lexguard::{Filter, Report};
+use lexguard::{EngineKind, Filter, Lexicon, Report};
 use lexguard_tests::corpus_dir;
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -34,6 +34,26 @@ fn text() -> impl Strategy<Value = String> {
         "\\PC{0,4}",
     ];
     prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+}
+
+/// The shipped lexicon with the default engine and with the double array alone.
+fn shipped_pair() -> &'static (Filter, Filter) {
+    static F: OnceLock<(Filter, Filter)> = OnceLock::new();
+    F.get_or_init(|| (Filter::new(), Filter::builder().engine(EngineKind::DoubleArray).build().unwrap()))
+}
+
+/// Mostly-ASCII text (the default engine's DFA side) made of the shipped lexicon's terms,
+/// Latin words, noise and now and then CJK.
+fn latin_text() -> impl Strategy<Value = String> {
+    static TERMS: OnceLock<Vec<String>> = OnceLock::new();
+    let terms = TERMS.get_or_init(|| Lexicon::shipped().unwrap().terms().iter().map(|t| t.text.clone()).collect());
+    let piece = prop_oneof![
+        4 => prop::sample::select(terms.clone()),
+        4 => "[a-zA-Z]{1,8}",
+        3 => prop::sample::select(vec![" ", " ", ", ", ". ", "-", "*", "1", "0", "$", "\n", "\"", ":"]).prop_map(String::from),
+        1 => "[\\p{Han}]{1,2}",
+    ];
+    prop::collection::vec(piece, 0..48).prop_map(|v| v.concat())
 }
 
 /// Bytes made of the pieces of [`text`] and invalid UTF-8: stray continuation bytes,
@@ -111,5 +131,11 @@ proptest! {
         let whole = filter().check(&t).hits;
         let streamed = filter().check_reader(t.as_bytes()).unwrap().hits;
         prop_assert_eq!(whole, streamed);
+    }
+
+    #[test]
+    fn engines_agree_on_latin_text(t in latin_text()) {
+        let (auto, da) = shipped_pair();
+        prop_assert_eq!(auto.check(&t).hits, da.check(&t).hits);
     }
 }

@@ -112,7 +112,8 @@ impl FilterBuilder {
         self
     }
 
-    /// Chooses the matching engine (for comparisons; the default is the fastest).
+    /// Chooses the matching engine. The default, [`EngineKind::Auto`], is the fastest;
+    /// [`EngineKind::DoubleArray`] holds the least memory.
     #[must_use]
     pub fn engine(mut self, engine: EngineKind) -> Self {
         self.engine = engine;
@@ -230,7 +231,8 @@ pub struct FilterStats {
     pub allow_phrases: usize,
     /// Regex rules.
     pub regexes: usize,
-    /// Heap memory of the automata.
+    /// Heap memory of the automata built so far ([`EngineKind::Auto`] builds its DFA on the
+    /// first mostly-ASCII text).
     pub heap_bytes: usize,
 }
 

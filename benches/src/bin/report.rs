@@ -226,6 +226,7 @@ fn text_report(path: &str, reps: usize, cold: bool, profile: Option<&(String, u6
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let shipped = Filter::new();
+    let shipped_da = Filter::builder().engine(EngineKind::DoubleArray).build().expect("the shipped lexicon loads");
     let empty = filter_from_list(String::new(), NormalizeOptions::new(), EngineKind::DoubleArray);
     // The shipped terms as written (lower-cased: the raw reference does not fold case).
     let lexicon = Lexicon::shipped().expect("the shipped lexicon loads");
@@ -235,6 +236,7 @@ fn text_report(path: &str, reps: usize, cold: bool, profile: Option<&(String, u6
         Case::new("raw_ac_shipped", "aho-corasick leftmost-longest, shipped terms, raw text", || ac.count(&text)),
         Case::new("pipeline_0_terms", "count_into, filter without terms", || count_whole(&empty, &text)),
         Case::new("shipped_full", "count_into, shipped lexicon, all steps", || count_whole(&shipped, &text)),
+        Case::new("shipped_full_da", "the same, EngineKind::DoubleArray", || count_whole(&shipped_da, &text)),
     ];
     if let Some((name, secs)) = profile {
         profile_case(&mut cases, name, *secs, text.len());

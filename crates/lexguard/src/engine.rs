@@ -49,6 +49,8 @@ pub(crate) trait Engine: Send + Sync + fmt::Debug {
     fn for_each_match(&self, hay: &str, at: usize, f: &mut dyn FnMut(usize, usize, u32) -> Next);
     /// Heap memory held.
     fn heap_bytes(&self) -> usize;
+    /// Builds what would otherwise be built on first use.
+    fn warm_up(&self) {}
 }
 
 /// Compiles `patterns`; a match of `patterns[i]` reports `values[i]`.
@@ -206,10 +208,15 @@ impl Auto {
 
     /// The DFA, if this haystack should use one.
     fn dfa_for(&self, hay: &str) -> Option<&AhoCorasickEngine> {
-        let (patterns, values) = self.dfa_source.as_ref()?;
-        if !mostly_ascii(hay.as_bytes()) {
+        if self.dfa_source.is_none() || !mostly_ascii(hay.as_bytes()) {
             return None;
         }
+        self.dfa()
+    }
+
+    /// The DFA, built now if it is worth building and not built yet.
+    fn dfa(&self) -> Option<&AhoCorasickEngine> {
+        let (patterns, values) = self.dfa_source.as_ref()?;
         self.dfa
             .get_or_init(|| {
                 // A DFA that does not build (it cannot, under the estimate) leaves the double
@@ -247,6 +254,10 @@ impl Engine for Auto {
             Some(dfa) => dfa.for_each_match(hay, at, f),
             None => self.da.for_each_match(hay, at, f),
         }
+    }
+
+    fn warm_up(&self) {
+        self.dfa();
     }
 
     fn heap_bytes(&self) -> usize {
@@ -358,6 +369,9 @@ mod tests {
             }
         }
         assert!(auto.dfa.get().is_some_and(Option::is_some), "the first hay is mostly ASCII");
+        let warmed = Auto::build(&pats, &values).unwrap();
+        warmed.warm_up();
+        assert!(warmed.dfa.get().is_some_and(Option::is_some));
         assert!(mostly_ascii(b"free money \xe8\xb5\x8c"));
         assert!(!mostly_ascii("赌博网站 free".as_bytes()));
     }
@@ -373,6 +387,7 @@ mod tests {
             Next::Continue
         });
         assert_eq!(n, 2);
+        auto.warm_up();
         assert!(auto.dfa.get().is_none());
     }
 }

@@ -58,6 +58,8 @@ impl Engine {
             b = b.source(ListSource::Text { origin: format!("overlay:{name}"), name, text });
         }
         let filter = b.build().map_err(|e| e.to_string())?;
+        // Built here, at start and reload, rather than by the first English message.
+        filter.warm_up();
         let policy = Policy::default_of(&config);
         let mut domain_policies: Vec<(String, Policy)> =
             config.domains.iter().map(|(d, p)| (d.to_ascii_lowercase(), policy.overlaid(p))).collect();

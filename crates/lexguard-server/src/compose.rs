@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use lexguard::{Filter, Hit, Lexicon, MatchMode, NormalizeOptions};
+use lexguard::{EngineKind, Filter, Hit, Lexicon, MatchMode, NormalizeOptions};
 use serde::Serialize;
 
 use crate::overlay::{GLOBAL, Overlay, allow_file, terms_file};
@@ -224,7 +224,17 @@ pub(crate) fn build_main(
     for cat in ov.allow.keys() {
         lex.add_text(&allow_file(cat), &origin(dir, &allow_file(cat)), &ov.allow_text(cat, None))?;
     }
-    Filter::builder().normalize(options).build_lexicon(lex)
+    let main = Filter::builder().normalize(options).build_lexicon(lex)?;
+    // The default engine builds its DFA for Latin text on first use; here, off the request
+    // path, rather than in the first English request after a start, reload or merge.
+    main.warm_up();
+    Ok(main)
+}
+
+/// A filter of the fast layer: the double array alone, so that checks never wait for a DFA
+/// to be built (these filters live until the next merge, built on the edit path).
+fn fast_filter(options: NormalizeOptions, lex: Lexicon) -> Result<Filter, lexguard::Error> {
+    Filter::builder().normalize(options).engine(EngineKind::DoubleArray).build_lexicon(lex)
 }
 
 /// The fast layer: what changed since the main filter's overlay.
@@ -448,7 +458,7 @@ pub(crate) fn build_fast(
             fast.added_terms += terms.len();
             lex.add_text(&terms_file(cat), &origin(dir, &terms_file(cat)), &now.terms_text(cat, Some(terms)))?;
         }
-        fast.added = Some(Filter::builder().normalize(options).build_lexicon(lex)?);
+        fast.added = Some(fast_filter(options, lex)?);
     }
     // Allow entries added since, per category: a detector whose "terms" are the phrases.
     let added_allow: Vec<(&String, BTreeSet<&str>)> = now
@@ -472,7 +482,7 @@ pub(crate) fn build_fast(
         lex.add_text(&terms_file(cat), &origin(dir, &allow_file(cat)), &text)?;
     }
     if fast.added_allow > 0 {
-        fast.allow = Some(Filter::builder().normalize(options).build_lexicon(lex)?);
+        fast.allow = Some(fast_filter(options, lex)?);
     }
     // Allow entries removed since: bring back what they suppressed.
     let was = allow_in_effect(base, main);
@@ -504,7 +514,7 @@ pub(crate) fn build_fast(
                 lex.add_text(&allow_file(cat), &origin(dir, &allow_file(cat)), &now.allow_text(cat, Some(new)))?;
             }
             fast.revived_terms = keep.values().map(HashSet::len).sum();
-            fast.revived = Some(Filter::builder().normalize(options).build_lexicon(lex)?);
+            fast.revived = Some(fast_filter(options, lex)?);
         }
     }
     Ok(fast)

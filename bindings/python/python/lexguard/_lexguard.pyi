@@ -110,6 +110,8 @@ class Filter:
     ) -> list[Report]:
         """One report per text, in order; in parallel with the GIL released."""
     def normalize(self, text: str) -> str: ...
+    def warm_up(self) -> None:
+        """Builds now the DFA the engine would build on the first mostly-ASCII text."""
     @property
     def options(self) -> dict[str, Union[bool, int]]: ...
     @property

@@ -39,7 +39,11 @@ fn text() -> impl Strategy<Value = String> {
 /// The shipped lexicon with the default engine and with the double array alone.
 fn shipped_pair() -> &'static (Filter, Filter) {
     static F: OnceLock<(Filter, Filter)> = OnceLock::new();
-    F.get_or_init(|| (Filter::new(), Filter::builder().engine(EngineKind::DoubleArray).build().unwrap()))
+    F.get_or_init(|| {
+        let auto = Filter::new();
+        auto.warm_up(); // Otherwise the DFA comes only after 16 MiB of Latin text.
+        (auto, Filter::builder().engine(EngineKind::DoubleArray).build().unwrap())
+    })
 }
 
 /// Mostly-ASCII text (the default engine's DFA side) made of the shipped lexicon's terms,

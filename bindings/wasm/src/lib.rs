@@ -351,7 +351,7 @@ impl Filter {
     ) -> Result<Filter, JsValue> {
         let options = options.unwrap_or(JsValue::UNDEFINED);
         // The double array alone: the default engine's DFA for Latin text (~28 MB for the
-        // shipped lexicon, built on the first such text) would stay in the page's linear
+        // shipped lexicon, built after 16 MiB of such text) would stay in the page's linear
         // memory for good, which costs a browser more than the speed gains it.
         let mut builder = lexguard::Filter::builder().engine(lexguard::EngineKind::DoubleArray);
         if options.is_undefined() || options.is_null() {

@@ -14,6 +14,7 @@
 
 use std::fmt;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
@@ -25,7 +26,8 @@ use crate::error::{Error, ErrorKind};
 #[non_exhaustive]
 pub enum EngineKind {
     /// The double array, with a DFA for mostly-ASCII text when the patterns hold enough Latin
-    /// ones and are few enough (the DFA is built on the first such text).
+    /// ones and are few enough (the DFA is built once 16 MiB of such text have been searched,
+    /// or by `Filter::warm_up`).
     #[default]
     Auto,
     /// `daachorse`'s charwise double-array automaton: fastest on Chinese, compact.
@@ -49,7 +51,7 @@ pub(crate) trait Engine: Send + Sync + fmt::Debug {
     fn for_each_match(&self, hay: &str, at: usize, f: &mut dyn FnMut(usize, usize, u32) -> Next);
     /// Heap memory held.
     fn heap_bytes(&self) -> usize;
-    /// Builds what would otherwise be built on first use.
+    /// Builds what would otherwise be built later.
     fn warm_up(&self) {}
 }
 
@@ -173,9 +175,16 @@ const AUTO_MAX_DFA_BYTES: usize = 64 << 20;
 /// Share of ASCII bytes (in 1/256) above which a haystack goes to the DFA.
 const AUTO_ASCII_SHARE: usize = 192;
 
+/// Bytes of mostly-ASCII haystacks the double array searches before [`Auto`] builds its DFA:
+/// the build (~120 ms for the shipped lexicon) costs about what the DFA saves over 15 MB of
+/// Latin text (1/90 − 1/300 s per MB). A one-shot check of a short text never pays for it; a
+/// daemon calls [`Engine::warm_up`] at start instead.
+const AUTO_BUILD_AFTER: usize = 16 << 20;
+
 /// [`EngineKind::Auto`]: the double array, and for mostly-ASCII haystacks an aho-corasick DFA
-/// over the same patterns, built on first use. Both report the same leftmost-longest matches
-/// with the same values, so which one ran is invisible above this module.
+/// over the same patterns, built once [`AUTO_BUILD_AFTER`] bytes of such haystacks have been
+/// searched (or by [`Engine::warm_up`]). Both report the same leftmost-longest matches with the
+/// same values, so which one ran is invisible above this module.
 ///
 /// Measured with the shipped lexicon (9,967 patterns), each automaton alone over text already
 /// normalized, median of 7: on English JSON the double array runs at 90–96 MB/s and the DFA
@@ -186,6 +195,10 @@ struct Auto {
     /// What the DFA is built from, when it is worth building.
     dfa_source: Option<(Vec<String>, Vec<u32>)>,
     dfa: OnceLock<Option<AhoCorasickEngine>>,
+    /// Bytes of mostly-ASCII haystacks searched so far without the DFA.
+    ascii_seen: AtomicUsize,
+    /// [`AUTO_BUILD_AFTER`], lowered in tests.
+    build_after: usize,
 }
 
 impl fmt::Debug for Auto {
@@ -203,12 +216,24 @@ impl Auto {
         let ascii_led = patterns.iter().filter(|p| p.as_bytes().first().is_some_and(u8::is_ascii)).count();
         let worth = ascii_led >= AUTO_MIN_ASCII_PATTERNS && dfa_estimate(patterns) <= AUTO_MAX_DFA_BYTES;
         let dfa_source = worth.then(|| (patterns.to_vec(), values.to_vec()));
-        Ok(Auto { da, dfa_source, dfa: OnceLock::new() })
+        Ok(Auto {
+            da,
+            dfa_source,
+            dfa: OnceLock::new(),
+            ascii_seen: AtomicUsize::new(0),
+            build_after: AUTO_BUILD_AFTER,
+        })
     }
 
     /// The DFA, if this haystack should use one.
     fn dfa_for(&self, hay: &str) -> Option<&AhoCorasickEngine> {
         if self.dfa_source.is_none() || !mostly_ascii(hay.as_bytes()) {
+            return None;
+        }
+        if let Some(built) = self.dfa.get() {
+            return built.as_ref();
+        }
+        if self.ascii_seen.fetch_add(hay.len(), Relaxed).saturating_add(hay.len()) < self.build_after {
             return None;
         }
         self.dfa()
@@ -340,9 +365,11 @@ mod tests {
         let mut pats: Vec<String> = (0..40).map(|i| format!("w{i}x")).collect();
         pats.extend(["free", "free money", "money", "赌博", "赌博网", "av女优", "av"].map(String::from));
         let values: Vec<u32> = (0..pats.len() as u32).map(|v| v * 3).collect();
-        let auto = Auto::build(&pats, &values).unwrap();
+        let mut auto = Auto::build(&pats, &values).unwrap();
         let da = DoubleArray::build(&pats, &values).unwrap();
         assert!(auto.dfa_source.is_some());
+        // The DFA comes once more than the first hay's bytes of mostly-ASCII text are searched.
+        auto.build_after = 60;
 
         let hays = [
             "get free money now w1x w12x w39x free moneyw3x av女优 avx",
@@ -363,12 +390,21 @@ mod tests {
             });
             found
         };
-        for hay in hays {
+        for (i, hay) in hays.iter().enumerate() {
             for restart in [false, true] {
                 assert_eq!(run(&auto, hay, restart), run(&da, hay, restart), "{hay:?} restart={restart}");
+                if i == 0 && !restart {
+                    assert!(auto.dfa.get().is_none(), "built before 60 bytes");
+                }
             }
         }
-        assert!(auto.dfa.get().is_some_and(Option::is_some), "the first hay is mostly ASCII");
+        assert!(auto.dfa.get().is_some_and(Option::is_some), "built after 60 bytes");
+        assert_eq!(auto.ascii_seen.load(Relaxed), 2 * hays[0].len(), "counted until built");
+        // Text that is mostly not ASCII does not count.
+        let mut cjk = Auto::build(&pats, &values).unwrap();
+        cjk.build_after = 1;
+        run(&cjk, hays[2], false);
+        assert!(cjk.dfa.get().is_none());
         let warmed = Auto::build(&pats, &values).unwrap();
         warmed.warm_up();
         assert!(warmed.dfa.get().is_some_and(Option::is_some));

@@ -231,8 +231,8 @@ pub struct FilterStats {
     pub allow_phrases: usize,
     /// Regex rules.
     pub regexes: usize,
-    /// Heap memory of the automata built so far ([`EngineKind::Auto`] builds its DFA on the
-    /// first mostly-ASCII text).
+    /// Heap memory of the automata built so far ([`EngineKind::Auto`] builds its DFA once
+    /// 16 MiB of mostly-ASCII text have been checked, or at [`Filter::warm_up`]).
     pub heap_bytes: usize,
 }
 
@@ -394,10 +394,12 @@ impl Filter {
         self.0.normalizer.options()
     }
 
-    /// Builds now what the engine would otherwise build on first use: with the default
+    /// Builds now what the engine would otherwise build later: with the default
     /// [`EngineKind::Auto`], the DFA for mostly-ASCII text (for the shipped lexicon ~120 ms and
-    /// ~28 MB). Daemons call it after building a filter, off their request path, so that no
-    /// request waits for it. Does nothing when there is nothing left to build.
+    /// ~28 MB), which it builds by itself once 16 MiB of such text have been checked, as that is
+    /// where the build pays for itself. Long-running processes that check Latin text call it
+    /// after building a filter, off their request path, so that they are fast from the start
+    /// and no request waits for the build. Does nothing when there is nothing left to build.
     ///
     /// ```
     /// let filter = lexguard::Filter::new();

@@ -939,9 +939,9 @@ impl Filter {
         Ok(d)
     }
 
-    /// Builds now, with the GIL released, what the engine would otherwise build on the first
-    /// mostly-ASCII text it checks: a DFA for Latin text (for the shipped lexicon ~120 ms and
-    /// ~28 MB). Call it at a web app's or worker's start so that no request waits for it.
+    /// Builds now, with the GIL released, what the engine would otherwise build once 16 MiB of
+    /// mostly-ASCII text have been checked: a DFA for Latin text (for the shipped lexicon
+    /// ~120 ms and ~28 MB). Call it at the start of a web app or worker that checks Latin text.
     fn warm_up(&self, py: Python<'_>) {
         let filter = &self.inner;
         py.detach(|| filter.warm_up());

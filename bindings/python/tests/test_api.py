@@ -37,15 +37,14 @@ def test_shipped_lexicon(shipped):
 def test_warm_up_builds_the_latin_dfa_once():
     f = lexguard.Filter()
     text = "buy viagra online now, free casino bonus"
-    before = f.check(text)  # the first mostly-ASCII text builds the DFA
+    before = f.check(text)  # a short text does not build the DFA
+    cold = f.stats["heap_bytes"]
+    assert f.warm_up() is None
     built = f.stats["heap_bytes"]
-    g = lexguard.Filter()
-    cold = g.stats["heap_bytes"]
-    assert g.warm_up() is None
-    assert g.stats["heap_bytes"] == built > cold + (8 << 20)
-    assert g.check(text) == before and before.verdict == "block"
-    g.warm_up()  # nothing left to build
-    assert g.stats["heap_bytes"] == built
+    assert built > cold + (8 << 20)
+    assert f.check(text) == before and before.verdict == "block"
+    f.warm_up()  # nothing left to build
+    assert f.stats["heap_bytes"] == built
 
 
 def test_report_and_hit(fixture_filter):

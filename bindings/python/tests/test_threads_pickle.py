@@ -76,7 +76,7 @@ def test_pickle_round_trip(shipped, fixture_filter, tmp_path):
             g = pickle.loads(pickle.dumps(f, protocol=proto))
             assert isinstance(g, lexguard.Filter)
             assert g.options == f.options
-            # heap_bytes counts the DFA the first Latin text builds: build it in both.
+            # heap_bytes counts the DFA for Latin text once built: build it in both.
             f.warm_up()
             g.warm_up()
             assert g.stats == f.stats

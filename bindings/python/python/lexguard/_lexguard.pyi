@@ -111,7 +111,7 @@ class Filter:
         """One report per text, in order; in parallel with the GIL released."""
     def normalize(self, text: str) -> str: ...
     def warm_up(self) -> None:
-        """Builds now the DFA the engine would build on the first mostly-ASCII text."""
+        """Builds now the DFA for Latin text the engine builds by itself after 16 MiB of it."""
     @property
     def options(self) -> dict[str, Union[bool, int]]: ...
     @property

@@ -18,6 +18,11 @@ step "format"
 rustup component add rustfmt >/dev/null 2>&1 || true
 cargo fmt --all -- --check
 
+# Everything below reads Cargo.lock's crates; a fresh machine has none of them yet, and the
+# crate-list check asks cargo for metadata offline.
+step "fetch the locked crates"
+cargo fetch --locked
+
 step "third-party crate list up to date"
 python3 scripts/gen-third-party-crates.py --check
 

@@ -661,6 +661,17 @@ impl Normalizer {
                 st.single_run = 0;
                 st.last = Last::Other;
                 sink.push_run(&s[run..i], base + run);
+                // One noise character between two runs of unchanged CJK (，。、 in Chinese text,
+                // every eighth character or so): the state machine writes nothing for it and
+                // only notes it as a separator when the next run closes the gap. Skip it here
+                // and let the next run start at once.
+                if let Some((len, flags)) = self.lone_cjk_gap(&bytes[i..]) {
+                    if sink.before(base + i, st) {
+                        return false;
+                    }
+                    sink.note((base + i, base + i + len), flags);
+                    i += len;
+                }
                 continue;
             }
             // Inside a word: a run of letters kept as they are (`xample` after `E`). Each
@@ -728,6 +739,33 @@ impl Normalizer {
             self.step(c, at, base + i, &input[base + i..], st, sink);
         }
         true
+    }
+
+    /// After a run of unchanged CJK: when `rest` starts with one noise character (one or three
+    /// UTF-8 bytes) followed by an unchanged CJK character, its length and the flags the
+    /// state machine notes for it. The state machine makes it a gap of one, which between two
+    /// CJK characters produces no output and is noted as `SEPARATOR` (and `PUNCTUATION` for
+    /// sentence punctuation), as long as separators are skipped and gaps of one are allowed.
+    #[inline(always)]
+    fn lone_cjk_gap(&self, rest: &[u8]) -> Option<(usize, Flags)> {
+        if !self.fast || !self.opts.separators || self.opts.max_gap == 0 {
+            return None;
+        }
+        let table = &*self.table;
+        let (cp, len, next) = match *rest {
+            [b0 @ 0..=0x7F, n0 @ 0xE0..=0xEF, n1, n2, ..] => (u32::from(b0), 1, cp3(n0, n1, n2)),
+            [b0 @ 0xE0..=0xEF, b1, b2, n0 @ 0xE0..=0xEF, n1, n2, ..] => (cp3(b0, b1, b2), 3, cp3(n0, n1, n2)),
+            _ => return None,
+        };
+        if !table.is_same_cjk_cp(next) {
+            return None;
+        }
+        let e = table.lookup(char::from_u32(cp)?);
+        match e.class() {
+            Class::Punct if !e.is_multi() => Some((len, Flags::SEPARATOR | Flags::PUNCTUATION)),
+            Class::Space | Class::Symbol if !e.is_multi() => Some((len, Flags::SEPARATOR)),
+            _ => None,
+        }
     }
 
     /// Normalizes one character `c` at `input[at..end]`; `rest` is the input after it.

@@ -4,7 +4,10 @@
 # they are delivered) through a private Postfix instance, alternately without a milter, with
 # the milter on TCP (inet:127.0.0.1) and with the milter on a unix socket, ROUNDS times each;
 # the median rate of each mode is reported with its per-message latency, and the machine's
-# load average before and after.
+# load average before and after. Two more modes put the null milter (examples/null_milter.rs:
+# same listener and negotiation, checks nothing) on TCP and on a unix socket: the share of
+# Postfix's rate it keeps is the floor the milter protocol sets on this machine, and the rest
+# of lexguard-milter's loss is the cost of its checks.
 #
 # usage: crates/lexguard-milter/bench/run.sh [COUNT] [ROUNDS]     (defaults 2000, 3)
 # Builds the release binary (CARGO_TARGET_DIR respected). Needs python3; installs postfix
@@ -38,6 +41,9 @@ else
   cargo build --quiet --release -p lexguard-milter --bin lexguard-milter
   bin=$(realpath "$target/release/lexguard-milter")
 fi
+target=${CARGO_TARGET_DIR:-target}
+cargo build --quiet --release -p lexguard-milter --example null_milter
+null_bin=$(realpath "$target/release/examples/null_milter")
 
 work=$(mktemp -d /tmp/lexguard-milter-bench.XXXXXX)
 chmod 755 "$work"
@@ -58,13 +64,19 @@ trap 'exit 124' TERM INT
 
 smtp=$(pf_free_port 2600)
 mport=$(pf_free_port 8990)
+nport=$(pf_free_port $((mport + 1)))
 sock="$work/milter.sock"
+nsock="$work/null.sock"
 outdir=${LEXGUARD_MILTER_BENCH_OUT:-$work}
 mkdir -p "$outdir"
 
 declare -A mpid
-start_milter() { # NAME LISTEN
-  "$bin" --listen "$2" ${LEXGUARD_MILTER_BENCH_ARGS:-} >"$work/$1.log" 2>&1 &
+start_milter() { # NAME LISTEN [BINARY]
+  if [[ -n "${3:-}" ]]; then
+    "$3" "$2" >"$work/$1.log" 2>&1 &
+  else
+    "$bin" --listen "$2" ${LEXGUARD_MILTER_BENCH_ARGS:-} >"$work/$1.log" 2>&1 &
+  fi
   pids+=($!)
   mpid[$1]=$!
   for _ in $(seq 1 300); do
@@ -78,6 +90,9 @@ start_milter() { # NAME LISTEN
 start_milter tcp "inet:127.0.0.1:$mport"
 start_milter unix "unix:$sock"
 chmod 666 "$sock"
+start_milter null-tcp "inet:127.0.0.1:$nport" "$null_bin"
+start_milter null-unix "unix:$nsock" "$null_bin"
+chmod 666 "$nsock"
 
 pf_setup "$work/pf" "$smtp" ""
 pf_start "$work/pf" "$smtp"
@@ -126,11 +141,13 @@ for r in $(seq 1 "$rounds"); do
   run_mode postfix ""
   run_mode milter-tcp "inet:127.0.0.1:$mport"
   run_mode milter-unix "unix:$sock"
+  run_mode null-tcp "inet:127.0.0.1:$nport"
+  run_mode null-unix "unix:$nsock"
 done
 echo "# load average after: $(load)"
 
 summary=$(
-  for m in postfix milter-tcp milter-unix; do
+  for m in postfix milter-tcp milter-unix null-tcp null-unix; do
     printf '%s\t%s' "$m" "${results[$m]}" | python3 -c '
 import json, statistics, sys
 data = sys.stdin.read()
@@ -151,7 +168,7 @@ rows = {r["mode"]: r for r in (json.loads(l) for l in sys.stdin.read().splitline
 base = rows["postfix"]
 import statistics
 print("%-12s %10s %10s %12s %10s %10s %14s %14s" % ("mode", "msg/s", "of postfix", "paired ratio", "p50 ms", "p99 ms", "added p50 ms", "milter CPU us"))
-for m in ("postfix", "milter-tcp", "milter-unix"):
+for m in ("postfix", "milter-tcp", "milter-unix", "null-tcp", "null-unix"):
     r = rows[m]
     # Each round runs the modes back to back: the median of the per-round ratios is less
     # sensitive to the load drifting over the run than the ratio of the medians.

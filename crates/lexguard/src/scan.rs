@@ -262,8 +262,9 @@ impl Compiled {
 }
 
 /// The original text of a hit: its bytes as they are when they are UTF-8 (a hit of valid input
-/// always is), else their lossy decoding. Copying a `str` is several times quicker than
-/// `from_utf8_lossy`, which builds its output piece by piece even when nothing is invalid.
+/// always is), else their lossy decoding. `from_utf8_lossy` builds its output piece by piece
+/// even when nothing is invalid; in a profile of a Python `check` loop with one hit per call it
+/// and its `reserve` took ~4 % of the time.
 fn matched_text(bytes: &[u8]) -> CompactString {
     match std::str::from_utf8(bytes) {
         Ok(s) => CompactString::new(s),

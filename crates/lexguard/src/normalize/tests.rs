@@ -240,3 +240,22 @@ mod fast_paths {
         }
     }
 }
+
+#[test]
+fn utf8_of_a_char() {
+    for c in ['a', 'é', '中', '😀', '\0'] {
+        let mut buf = [0; 4];
+        let s = c.encode_utf8(&mut buf).as_bytes();
+        assert!(is_utf8_of(s, c), "{c:?}");
+        // Shorter, longer, or one byte off: not its UTF-8.
+        assert!(!is_utf8_of(&s[..s.len() - 1], c), "{c:?} truncated");
+        assert!(!is_utf8_of(&[s, b"x"].concat(), c), "{c:?} with a byte more");
+        for i in 0..s.len() {
+            let mut t = s.to_vec();
+            t[i] ^= 1;
+            assert!(!is_utf8_of(&t, c), "{c:?} byte {i} changed");
+        }
+    }
+    assert!(!is_utf8_of(b"A", 'a'));
+    assert!(!is_utf8_of("丰".as_bytes(), '中'));
+}

@@ -158,6 +158,41 @@ struct Msg {
     evidence: Option<Record>,
 }
 
+/// Files without findings are sent to the collecting thread this many at a time.
+const BATCH: usize = 64;
+
+/// A walker thread's messages on their way to the collecting thread. One message per file
+/// woke that thread once per file: on a 34k-file tree, the wake-ups and context switches took
+/// ~10 % of the scan's CPU. Messages with findings or evidence go at once (so that a report
+/// shows them as they are found and no file copy waits in memory); the rest go in batches,
+/// and what is left when the walker thread ends goes on drop.
+struct Batch {
+    tx: SyncSender<Vec<Msg>>,
+    msgs: Vec<Msg>,
+}
+
+impl Batch {
+    fn push(&mut self, msg: Msg) -> Result<(), ()> {
+        let urgent = !msg.findings.is_empty() || msg.evidence.is_some();
+        self.msgs.push(msg);
+        if urgent || self.msgs.len() >= BATCH { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> Result<(), ()> {
+        if self.msgs.is_empty() {
+            return Ok(());
+        }
+        let msgs = std::mem::replace(&mut self.msgs, Vec::with_capacity(BATCH));
+        self.tx.send(msgs).map_err(|_| ())
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 fn error_finding(path: &Path, rule: &str, severity: u8, msg: String, zh: String) -> Finding {
     let mut f = Finding::new(Kind::Error, rule, severity).messages(msg, zh);
     let (p, b) = walk::display(path);
@@ -439,7 +474,7 @@ impl Scanner {
             Some(d) => Some(Manifest::open(d).map_err(|e| ScanError(format!("--evidence {}: {e}", d.display())))?),
             None => None,
         };
-        let (tx, rx) = sync_channel::<Msg>(256);
+        let (tx, rx) = sync_channel::<Vec<Msg>>(64);
         let mut summary = Summary {
             kind: "summary".into(),
             scanner: SCANNER.into(),
@@ -507,7 +542,7 @@ impl Scanner {
     #[allow(clippy::too_many_arguments)]
     fn collect(
         &self,
-        rx: &Receiver<Msg>,
+        rx: &Receiver<Vec<Msg>>,
         progress: &Progress,
         summary: &mut Summary,
         seen: &mut HashSet<(usize, Vec<u8>)>,
@@ -515,7 +550,7 @@ impl Scanner {
         sink: &mut impl FnMut(&Finding) -> io::Result<()>,
         sink_err: &mut Option<io::Error>,
     ) {
-        for msg in rx.iter() {
+        for msg in rx.iter().flatten() {
             if let Some(k) = msg.key {
                 if self.baseline.is_some() {
                     seen.insert(k);
@@ -544,11 +579,11 @@ impl Scanner {
         }
     }
 
-    fn walk_all(&self, tx: SyncSender<Msg>) {
+    fn walk_all(&self, tx: SyncSender<Vec<Msg>>) {
         // Single files given as roots are walked too (the walker yields them).
         let w = walk::walker(&self.opts.roots, &self.opts.walk, &self.filters);
         w.run(|| {
-            let tx = tx.clone();
+            let mut batch = Batch { tx: tx.clone(), msgs: Vec::new() };
             Box::new(move |res| {
                 let msg = match res {
                     Ok(entry) => guarded(entry.path(), || self.process(&entry)).unwrap_or_else(|f| {
@@ -560,7 +595,7 @@ impl Scanner {
                     Err(e) => Some(self.walk_error(&e)),
                 };
                 if let Some(m) = msg {
-                    if tx.send(m).is_err() {
+                    if batch.push(m).is_err() {
                         return WalkState::Quit;
                     }
                 }

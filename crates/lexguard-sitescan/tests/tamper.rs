@@ -225,3 +225,36 @@ fn newer_or_unknown_baseline_versions_are_refused() {
     let e = tamper::Baseline::open(&base).unwrap_err().to_string();
     assert!(e.contains("lexguard-baseline/9") && e.contains("lexguard-baseline/1"), "{e}");
 }
+
+/// Walker threads send files without findings to the collector in batches: every file must
+/// still arrive (counted, its bytes summed, and seen, or the baseline would call it deleted),
+/// including those left in a batch when a walker thread ends.
+#[test]
+fn every_file_of_a_large_tree_is_counted_and_seen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www");
+    let mut bytes = 0;
+    for i in 0..613 {
+        let body = format!("<p>第{i}页</p>");
+        bytes += body.len() as u64;
+        write(&www, &format!("d{}/p{i}.html", i % 7), body);
+    }
+    let base = tmp.path().join("b");
+    let walk = WalkOptions::default();
+    assert_eq!(baseline(&www, &base, &walk).files, 613);
+    write(&www, "d3/new.html", "<p>网上赌博</p>");
+    fs::remove_file(www.join("d5/p5.html")).unwrap();
+    bytes -= "<p>第5页</p>".len() as u64;
+    bytes += "<p>网上赌博</p>".len() as u64;
+
+    let mut opts = ScanOptions::new([&www]);
+    opts.baseline = Some(base);
+    let (fs_, summary) = scan_with(opts);
+    assert_eq!((summary.files, summary.bytes), (613, bytes));
+    let tampered: Vec<(&str, Change)> =
+        of_kind(&fs_, Kind::Tamper).iter().map(|f| (f.path.as_str(), f.change.unwrap())).collect();
+    assert_eq!(tampered.len(), 2, "{tampered:#?}");
+    assert!(tampered.iter().any(|&(p, c)| p.ends_with("d3/new.html") && c == Change::Added));
+    assert!(tampered.iter().any(|&(p, c)| p.ends_with("d5/p5.html") && c == Change::Deleted));
+    assert_eq!(of_kind(&fs_, Kind::Keyword).len(), 1);
+}

@@ -69,6 +69,7 @@ fn script_injected_links_are_found_through_obfuscation() {
     let cases = [
         ("document.write", format!(r#"<script>document.write("{w}");</script>"#)),
         ("innerHTML", format!(r#"<script>document.getElementById('x').innerHTML = "{w}";</script>"#)),
+        ("outerHTML", format!(r#"<script>document.body . OuterHTML += "{w}";</script>"#)),
         ("unescape", r#"<script>document.write(unescape('%3Cdiv%20style%3D%22display%3Anone%22%3E%3Ca%20href%3D%22http%3A//spam.cc/%22%3Ex%3C/a%3E%3C/div%3E'));</script>"#.to_string()),
         ("atob", r#"<script>document.write(atob('PGRpdiBzdHlsZT0iZGlzcGxheTpub25lIj48YSBocmVmPSJodHRwOi8vc3BhbS5jYy8iPng8L2E+PC9kaXY+'));</script>"#.to_string()),
         ("fromCharCode", {
@@ -84,6 +85,11 @@ fn script_injected_links_are_found_through_obfuscation() {
         assert!(!f.is_empty(), "{what}: nothing found");
         assert!(f.iter().any(|f| f.rule == "darklink:script-hidden-link"), "{what}: {f:#?}");
     }
+    // A variable of that name is no sink.
+    let f = darklinks("ad.js", r#"var innerHTML = '<a href="http://spam.cc/">x</a>';"#);
+    assert!(f.is_empty(), "{f:#?}");
+    let f = darklinks("ad.js", r#"el.innerHTML = '<a href="http://spam.cc/">x</a>';"#);
+    assert_eq!(f.len(), 1, "{f:#?}");
     // In a .js file too.
     let f = darklinks("ad.js", "document.write('<a href=\"http://spam.cc/\">澳门赌场</a>');");
     assert_eq!(f.len(), 1);

@@ -34,14 +34,13 @@ source tests/e2e/milter/postfix-env.sh
 pf_install
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
 
+target=${CARGO_TARGET_DIR:-target}
 if [[ -n "${LEXGUARD_MILTER_BENCH_BIN:-}" ]]; then
   bin=$(realpath "$LEXGUARD_MILTER_BENCH_BIN")
 else
-  target=${CARGO_TARGET_DIR:-target}
   cargo build --quiet --release -p lexguard-milter --bin lexguard-milter
   bin=$(realpath "$target/release/lexguard-milter")
 fi
-target=${CARGO_TARGET_DIR:-target}
 cargo build --quiet --release -p lexguard-milter --example null_milter
 null_bin=$(realpath "$target/release/examples/null_milter")
 

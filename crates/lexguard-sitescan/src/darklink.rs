@@ -833,7 +833,7 @@ impl ScriptCheck {
             return;
         }
         for (start, open) in self.sinks(text).take(MAX_SINKS) {
-            let is_eval = text[start..open].to_ascii_lowercase().starts_with("eval");
+            let is_eval = text[start..open].get(..4).is_some_and(|h| h.eq_ignore_ascii_case("eval"));
             let args = args_text(text, open.saturating_sub(1));
             let at = outer.as_ref().map_or(start..open + args.len(), |(_, r)| r.clone());
             let (payload, via) = self.payload(args);

@@ -34,35 +34,37 @@ fn main() {
     };
     // `--cold`: each call after evicting the caches (a 64 MiB sweep), as under a loaded MTA
     // where other processes run between messages; the sweep is timed apart and taken off.
-    let cold = std::env::args().any(|a| a == "--cold");
-    let mut sweep = vec![0u8; 64 << 20];
-    let mut evict = move || {
-        for i in (0..sweep.len()).step_by(64) {
-            sweep[i] = sweep[i].wrapping_add(1);
-        }
-        std::hint::black_box(&sweep);
-    };
+    let mut sweep = std::env::args().any(|a| a == "--cold").then(|| vec![0u8; 64 << 20]);
     let cases: [(&str, &dyn Fn()); 3] = [("extract", &f1), ("analyze", &f2), ("analyze+decide", &f3)];
     for (what, f) in cases {
         for _ in 0..1000 {
             f();
         }
-        let (n, mut spent) = if cold { (n / 20, 0.0) } else { (n, 0.0) };
-        let t = Instant::now();
-        for _ in 0..n {
-            if cold {
-                evict();
+        // Seconds per call.
+        let per_call = match sweep.as_mut() {
+            None => {
                 let t = Instant::now();
-                f();
-                spent += t.elapsed().as_secs_f64();
-            } else {
-                f();
+                for _ in 0..n {
+                    f();
+                }
+                t.elapsed().as_secs_f64() / n as f64
             }
-        }
-        if !cold {
-            spent = t.elapsed().as_secs_f64();
-        }
-        println!("{what}: {:.2} us", spent * 1e6 / n as f64);
+            Some(sweep) => {
+                let n = n / 20;
+                let mut spent = 0.0;
+                for _ in 0..n {
+                    for i in (0..sweep.len()).step_by(64) {
+                        sweep[i] = sweep[i].wrapping_add(1);
+                    }
+                    std::hint::black_box(&*sweep);
+                    let t = Instant::now();
+                    f();
+                    spent += t.elapsed().as_secs_f64();
+                }
+                spent / n as f64
+            }
+        };
+        println!("{what}: {:.2} us", per_call * 1e6);
     }
     let x = lexguard_milter::mime::extract(&headers, body.as_bytes(), &e.limits);
     for f in &x.fields {

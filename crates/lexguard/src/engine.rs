@@ -412,6 +412,51 @@ mod tests {
         assert!(!mostly_ascii("赌博网站 free".as_bytes()));
     }
 
+    /// Every match of `e` over `hay`, restarting one character into every `restart_every`-th.
+    fn matches_of(e: &dyn Engine, hay: &str, restart_every: usize) -> Vec<(usize, usize, u32)> {
+        let mut found = Vec::new();
+        e.for_each_match(hay, 0, &mut |s, t, v| {
+            found.push((s, t, v));
+            if restart_every != 0 && found.len() % restart_every == 0 {
+                Next::RestartAt(s + hay[s..].chars().next().map_or(1, char::len_utf8))
+            } else {
+                Next::Continue
+            }
+        });
+        found
+    }
+
+    proptest::proptest! {
+        /// The double array and aho-corasick find the same leftmost-longest matches, with and
+        /// without restarts, on a small alphabet where patterns overlap, nest and pile up.
+        #[test]
+        fn double_array_and_aho_corasick_agree(
+            pats in proptest::collection::btree_set("[ab赌博x]{1,6}", 1..40),
+            hay in "[ab赌博xy ]{0,300}",
+            restart_every in 0usize..4,
+        ) {
+            let pats: Vec<String> = pats.into_iter().collect();
+            let values: Vec<u32> = (0..pats.len() as u32).map(|v| v * 7 + 1).collect();
+            let da = DoubleArray::build(&pats, &values).unwrap();
+            let ac = AhoCorasickEngine::build(&pats, &values).unwrap();
+            proptest::prop_assert_eq!(matches_of(&da, &hay, restart_every), matches_of(&ac, &hay, restart_every));
+        }
+    }
+
+    #[test]
+    fn double_array_takes_the_longest_at_each_start() {
+        // `a`, `aa`, … `aaaa` over 10,001 `a`s: the pick is `aaaa` after `aaaa`, then `a`.
+        let pats: Vec<String> = (1..=4).map(|n| "a".repeat(n)).collect();
+        let da = DoubleArray::build(&pats, &[1, 2, 3, 4]).unwrap();
+        let hay = "a".repeat(10_001);
+        let found = matches_of(&da, &hay, 0);
+        assert_eq!(found.len(), 2501);
+        assert!(found[..2500].iter().enumerate().all(|(i, &m)| m == (4 * i, 4 * i + 4, 4)));
+        assert_eq!(found[2500], (10_000, 10_001, 1));
+        // Restarting one character into each match finds one at every position.
+        assert_eq!(matches_of(&da, &hay, 1).len(), 10_001);
+    }
+
     #[test]
     fn auto_builds_no_dfa_for_few_latin_patterns() {
         let pats: Vec<String> = ["赌博", "博彩", "free money"].map(String::from).to_vec();

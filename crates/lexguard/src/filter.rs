@@ -113,7 +113,8 @@ impl FilterBuilder {
     }
 
     /// Chooses the matching engine. The default, [`EngineKind::Auto`], is the fastest;
-    /// [`EngineKind::DoubleArray`] holds the least memory.
+    /// [`EngineKind::DoubleArray`] never builds the DFA for Latin text (~28 MB for the shipped
+    /// lexicon), so it holds far less memory.
     #[must_use]
     pub fn engine(mut self, engine: EngineKind) -> Self {
         self.engine = engine;

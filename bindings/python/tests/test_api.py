@@ -149,6 +149,23 @@ def test_reports_and_hits_are_not_gc_tracked(fixture_filter):
     assert hits[0].term == "赌博" and hits[0].to_dict()["matched"] == "赌博"
 
 
+def test_check_many_takes_a_list_subclass_by_its_iterator(fixture_filter):
+    # A plain list is read item by item (with the next items prefetched); a subclass is
+    # iterated as it says.
+    class Reversed(list):
+        def __iter__(self):
+            return iter(self[::-1])
+
+    texts = Reversed(["赌博", "好", "你好"])
+    expected = [fixture_filter.check(t) for t in ("你好", "好", "赌博")]
+    assert [r.verdict for r in expected] != [r.verdict for r in expected[::-1]]
+    for threads in (1, 2):
+        assert fixture_filter.check_many(texts, threads=threads) == expected
+        assert fixture_filter.check_many(["好", "赌博", "好"], threads=threads)[1].verdict == "block"
+        with pytest.raises(TypeError, match=r"texts\[2\]"):
+            fixture_filter.check_many(["好", "赌博", b"x", "好"], threads=threads)
+
+
 def test_check_many_trusts_no_len(fixture_filter):
     class Lying:
         def __init__(self, n, items):

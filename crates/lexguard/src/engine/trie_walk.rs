@@ -137,7 +137,8 @@ impl TrieWalk {
         // Placement, level by level and within a level the states with the most children first
         // (they are the hardest to fit, and fit best while the array is still sparse): each
         // state's children at the first base where all are free.
-        let mut cells = Cells { base: vec![0], check: vec![FREE], out: vec![0], free: vec![0], first_free: 1 };
+        let mut cells =
+            Cells { base: vec![0], check: vec![FREE], out: vec![0], free: vec![0], some_free: vec![0], first_free: 1 };
         let mut cell_of = vec![0u32; nodes.len()];
         let mut level = vec![0usize];
         let mut next_level = Vec::new();
@@ -150,12 +151,15 @@ impl TrieWalk {
                 let (Some(&(k0, _)), Some(&(k_last, _))) = (kids.first(), kids.last()) else { continue };
                 let (k0, k_last) = (k0 as usize, k_last as usize);
                 // Bases are tried 64 at a time, from the one that puts the first child on the
-                // first free cell: a bit per base says whether every child's cell is free. Past the
-                // end of the array every cell is free, so the search ends; a bounded one places
-                // the children there.
-                let mut lo = cells.first_free.saturating_sub(k0).max(1);
+                // first free cell it can take: a bit per base says whether every child's cell is
+                // free. The next block starts at the first free cell 64 cells on, found through
+                // a bit per 64 cells, so the full stretches cost little. Past the end of the
+                // array every cell is free, so the search ends; a bounded one places the
+                // children there.
+                let mut anchor = cells.next_free(cells.first_free.max(k0 + 1));
                 let mut b = None;
                 for _ in 0..PLACE_BLOCKS {
+                    let lo = anchor - k0;
                     let mut fit = !0u64;
                     for &(k, _) in kids {
                         fit &= cells.free_bits(lo + k as usize);
@@ -167,7 +171,7 @@ impl TrieWalk {
                         b = Some(lo + fit.trailing_zeros() as usize);
                         break;
                     }
-                    lo += 64;
+                    anchor = cells.next_free(anchor + 64);
                 }
                 let b = b.unwrap_or_else(|| cells.check.len().max(k0 + 1) - k0);
                 cells.grow(b + k_last + 1);
@@ -315,6 +319,8 @@ struct Cells {
     check: Vec<u32>,
     out: Vec<u32>,
     free: Vec<u64>,
+    /// A bit per word of `free`: set when the word has a free cell.
+    some_free: Vec<u64>,
     /// No cell below this one is free.
     first_free: usize,
 }
@@ -337,6 +343,26 @@ impl Cells {
         if o == 0 { self.free_word(w) } else { self.free_word(w) >> o | self.free_word(w + 1) << (64 - o) }
     }
 
+    /// The first free cell at or after `i` (cells past the end are free).
+    fn next_free(&self, i: usize) -> usize {
+        let w = i / 64;
+        let here = self.free_word(w) & (!0u64 << (i % 64));
+        if here != 0 {
+            return w * 64 + here.trailing_zeros() as usize;
+        }
+        // The next word with a free cell, 64 words at a time.
+        let mut sw = (w + 1) / 64;
+        let mut bits = self.some_free.get(sw).map_or(!0, |&b| b & (!0u64 << ((w + 1) % 64)));
+        loop {
+            if bits != 0 {
+                let word = sw * 64 + bits.trailing_zeros() as usize;
+                return (word * 64 + self.free_word(word).trailing_zeros() as usize).min(self.check.len().max(i));
+            }
+            sw += 1;
+            bits = self.some_free.get(sw).copied().unwrap_or(!0);
+        }
+    }
+
     /// Makes the array at least `len` cells long; the new cells are free.
     fn grow(&mut self, len: usize) {
         let old = self.check.len();
@@ -347,15 +373,21 @@ impl Cells {
         self.check.resize(len, FREE);
         self.out.resize(len, 0);
         self.free.resize(len.div_ceil(64), 0);
+        self.some_free.resize(self.free.len().div_ceil(64), 0);
         for i in old..len {
             self.free[i / 64] |= 1 << (i % 64);
+            self.some_free[i / 4096] |= 1 << (i / 64 % 64);
         }
     }
 
     /// Makes cell `i` a child of `parent`.
     fn take(&mut self, i: usize, parent: u32) {
         self.check[i] = parent;
-        self.free[i / 64] &= !(1 << (i % 64));
+        let w = i / 64;
+        self.free[w] &= !(1 << (i % 64));
+        if self.free[w] == 0 {
+            self.some_free[w / 64] &= !(1 << (w % 64));
+        }
         while self.first_free < self.check.len() && self.check[self.first_free] != FREE {
             self.first_free += 1;
         }

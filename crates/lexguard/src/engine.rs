@@ -74,17 +74,19 @@ pub(crate) fn build(kind: EngineKind, patterns: &[String], values: &[u32]) -> Re
 
 /// The double-array engine: a trie walked from each position ([`TrieWalk`]), which, once its
 /// walks have gone deep too often, hands the rest of the haystack to `daachorse`'s charwise
-/// automaton (linear time on any input). Either may be missing: no patterns, or patterns the
-/// walk does not take.
+/// automaton (linear time on any input). The automaton is built from the walk's patterns the
+/// first time a walk hands over (text with short terms never makes it), or by
+/// [`Engine::warm_up`]; when there is no walk (patterns it does not take), at once.
 ///
 /// Measured against the automaton alone (2026-12-06, 2-vCPU AMD EPYC, full check per
 /// ~240-byte message of the benches' Chinese corpus, best of 5): 1k jieba terms 1.53–1.55×,
 /// 10k 1.19–1.29×, 20k 1.11–1.16×, 30k 1.08–1.12×, 50k 1.00–1.15×; the shipped lexicon 1.39×
-/// on Chinese and 0.96× on English (where `Auto` switches to a DFA). It costs ~0.5 MB more for
-/// 10k terms and doubles the build time (10 → 20 ms for 10k terms, 83 → ~240 ms for 50k).
+/// on Chinese and 0.96× on English (where `Auto` switches to a DFA). Until the automaton is
+/// needed it also holds less memory and builds faster (`bench-report`: 10k terms 504 KiB
+/// against 676, 50k terms 1.5 MiB against 2.9 and 56 ms against 88).
 struct DoubleArray {
     walk: Option<TrieWalk>,
-    automaton: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    automaton: OnceLock<Option<CharwiseDoubleArrayAhoCorasick<u32>>>,
     /// [`BUDGET`], lowered in tests.
     budget: Budget,
 }
@@ -95,19 +97,36 @@ impl fmt::Debug for DoubleArray {
     }
 }
 
+/// `daachorse`'s charwise automaton over `patterns`, leftmost-longest.
+fn automaton_of(patterns: &[String], values: &[u32]) -> Result<CharwiseDoubleArrayAhoCorasick<u32>, Error> {
+    CharwiseDoubleArrayAhoCorasickBuilder::new()
+        .match_kind(daachorse::MatchKind::LeftmostLongest)
+        // Measured: the 2-gram prefilter does not speed up whole buffers of Chinese text and
+        // slows short messages by ~20%; it also costs 64 KiB.
+        .use_prefilter(false)
+        .build_with_values(patterns.iter().map(String::as_str).zip(values.iter().copied()))
+        .map_err(|e| Error::new(ErrorKind::Build, format!("building the matcher: {e}")))
+}
+
 impl DoubleArray {
     fn build(patterns: &[String], values: &[u32]) -> Result<DoubleArray, Error> {
-        if patterns.is_empty() {
-            return Ok(DoubleArray { walk: None, automaton: None, budget: BUDGET });
+        let automaton = OnceLock::new();
+        let walk = if patterns.is_empty() { None } else { TrieWalk::build(patterns, values) };
+        if walk.is_none() && !patterns.is_empty() {
+            let _ = automaton.set(Some(automaton_of(patterns, values)?));
         }
-        let pma = CharwiseDoubleArrayAhoCorasickBuilder::new()
-            .match_kind(daachorse::MatchKind::LeftmostLongest)
-            // Measured: the 2-gram prefilter does not speed up whole buffers of Chinese text
-            // and slows short messages by ~20%; it also costs 64 KiB.
-            .use_prefilter(false)
-            .build_with_values(patterns.iter().map(String::as_str).zip(values.iter().copied()))
-            .map_err(|e| Error::new(ErrorKind::Build, format!("building the matcher: {e}")))?;
-        Ok(DoubleArray { walk: TrieWalk::build(patterns, values), automaton: Some(pma), budget: BUDGET })
+        Ok(DoubleArray { walk, automaton, budget: BUDGET })
+    }
+
+    /// The automaton, built now from the walk's patterns if it is not built yet. `None` if
+    /// that build fails, which leaves the walk to finish the haystack.
+    fn automaton(&self) -> Option<&CharwiseDoubleArrayAhoCorasick<u32>> {
+        self.automaton
+            .get_or_init(|| {
+                let (patterns, values) = self.walk.as_ref()?.patterns();
+                automaton_of(&patterns, &values).ok()
+            })
+            .as_ref()
     }
 }
 
@@ -119,7 +138,13 @@ impl Engine for DoubleArray {
                 Some(rest) => at = rest,
             }
         }
-        let Some(pma) = &self.automaton else { return };
+        let Some(pma) = self.automaton() else {
+            // No automaton after all: the walk finishes, without a budget.
+            if let Some(walk) = &self.walk {
+                walk.walk(hay, at, Budget { base: usize::MAX, per_byte: 0 }, f);
+            }
+            return;
+        };
         'search: loop {
             for m in pma.leftmost_find_iter(&hay[at..]) {
                 match f(at + m.start(), at + m.end(), m.value()) {
@@ -134,8 +159,13 @@ impl Engine for DoubleArray {
         }
     }
 
+    fn warm_up(&self) {
+        self.automaton();
+    }
+
     fn heap_bytes(&self) -> usize {
-        self.automaton.as_ref().map_or(0, |p| p.heap_bytes()) + self.walk.as_ref().map_or(0, TrieWalk::heap_bytes)
+        self.automaton.get().and_then(Option::as_ref).map_or(0, |p| p.heap_bytes())
+            + self.walk.as_ref().map_or(0, TrieWalk::heap_bytes)
     }
 }
 
@@ -311,6 +341,7 @@ impl Engine for Auto {
 
     fn warm_up(&self) {
         self.dfa();
+        self.da.warm_up();
     }
 
     fn heap_bytes(&self) -> usize {
@@ -488,7 +519,11 @@ mod tests {
         let hay = format!("{}b", "a".repeat(20_000));
         let walk = da.walk.as_ref().unwrap();
         assert!(walk.walk(&hay, 0, BUDGET, &mut |_, _, _| Next::Continue).is_some());
+        // The automaton is built when a walk first hands over, not before.
+        assert_eq!(matches_of(&da, "aaab", 0), [(2, 4, 2)]);
+        assert!(da.automaton.get().is_none());
         assert_eq!(matches_of(&da, &hay, 0), [(20_000 - 40, 20_001, 1)]);
+        assert!(da.automaton.get().is_some_and(Option::is_some));
         // Chinese text with short terms stays well inside the budget.
         let pats: Vec<String> = ["赌博", "赌博网", "博彩", "网站"].map(String::from).to_vec();
         let da = DoubleArray::build(&pats, &[1, 2, 3, 4]).unwrap();
@@ -499,6 +534,9 @@ mod tests {
             Next::Continue
         });
         assert_eq!((rest, n), (None, 2000));
+        assert!(da.automaton.get().is_none());
+        da.warm_up();
+        assert!(da.automaton.get().is_some_and(Option::is_some));
     }
 
     #[test]
@@ -510,6 +548,7 @@ mod tests {
         // The automaton alone then searches.
         let pats: Vec<String> = ["赌博", "\u{10001}"].map(String::from).to_vec();
         let mut da = DoubleArray::build(&pats, &[7, 8]).unwrap();
+        da.warm_up();
         da.walk = None;
         assert_eq!(matches_of(&da, "x赌博\u{10001}", 0), [(1, 7, 7), (7, 11, 8)]);
     }

@@ -48,6 +48,8 @@ pub(super) struct TrieWalk {
     bmp: Box<[u16; 0x1_0000]>,
     /// Codes of characters beyond the BMP, sorted by character.
     astral: Box<[(char, u16)]>,
+    /// The character of each code (for [`TrieWalk::patterns`]).
+    chars: Box<[char]>,
     /// The states: a deep step reads all it needs of one from one cell.
     cells: Box<[Cell]>,
     /// The root's children by code: the first step, and the base of the second, in one load
@@ -202,9 +204,11 @@ impl TrieWalk {
             let c = cell_of[t as usize];
             root[k as usize] = Cell { base: base[c as usize], check: c, out: out[c as usize] };
         }
+        let chars = std::iter::once('\0').chain(ranked.iter().map(|&(c, _)| c)).collect();
         Some(TrieWalk {
             bmp,
             astral: astral.into_boxed_slice(),
+            chars,
             cells: base.iter().zip(&check).zip(&out).map(|((&base, &check), &out)| Cell { base, check, out }).collect(),
             root: root.into_boxed_slice(),
             values: values.into(),
@@ -304,10 +308,34 @@ impl TrieWalk {
         None
     }
 
+    /// The patterns, each once (the first of duplicates), with their values, read back from
+    /// the trie: what an automaton for the same matches is built from.
+    pub(super) fn patterns(&self) -> (Vec<String>, Vec<u32>) {
+        let (mut patterns, mut values) = (Vec::new(), Vec::new());
+        let mut codes = Vec::new();
+        for (cell, c) in self.cells.iter().enumerate().skip(1) {
+            if c.out == 0 || c.check == FREE {
+                continue;
+            }
+            // Up the parents to the root, each step's code being the cell less its parent's base.
+            codes.clear();
+            let mut at = cell;
+            while at != 0 {
+                let parent = self.cells[at].check as usize;
+                codes.push(at - self.cells[parent].base as usize);
+                at = parent;
+            }
+            patterns.push(codes.iter().rev().map(|&k| self.chars[k]).collect());
+            values.push(self.values[c.out as usize - 1]);
+        }
+        (patterns, values)
+    }
+
     /// Heap memory held.
     pub(super) fn heap_bytes(&self) -> usize {
         self.bmp.len() * 2
             + self.astral.len() * 8
+            + self.chars.len() * 4
             + (self.cells.len() + self.root.len()) * size_of::<Cell>()
             + self.values.len() * 4
     }
@@ -459,6 +487,21 @@ mod tests {
             None
         );
         assert_eq!(found, [("赌博", 10), ("赌场", 11), ("赌", 12), ("博彩", 13), ("a😀b", 14)]);
+    }
+
+    proptest::proptest! {
+        /// The patterns read back from the trie are the patterns built from, with their values.
+        #[test]
+        fn patterns_read_back(pats in proptest::collection::btree_set("[ab赌博x😀]{1,8}", 1..60)) {
+            let pats: Vec<String> = pats.into_iter().collect();
+            let values: Vec<u32> = (0..pats.len() as u32).map(|v| v * 3 + 5).collect();
+            let walk = TrieWalk::build(&pats, &values).unwrap();
+            let (back, back_values) = walk.patterns();
+            let mut back: Vec<(String, u32)> = back.into_iter().zip(back_values).collect();
+            back.sort();
+            let expected: Vec<(String, u32)> = pats.into_iter().zip(values).collect();
+            proptest::prop_assert_eq!(back, expected);
+        }
     }
 
     #[test]

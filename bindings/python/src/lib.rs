@@ -916,6 +916,12 @@ impl Filter {
         if threads == 1 {
             // One thread: each text is checked as it comes, as a `check` loop would, without
             // holding the UTF-8 or the reports of a whole block (which costs cache misses).
+            let mut check_item = |i: usize, item: &Bound<'py, PyAny>| -> PyResult<()> {
+                let text = read_str(item)?.ok_or_else(|| not_str("check_many", &format!("texts[{i}]"), item))?;
+                let t = text.as_str();
+                out.push(self.report(py, run(py, t.len(), || check_one(filter, t, format)))?);
+                Ok(())
+            };
             if let Ok(list) = texts.cast_exact::<PyList>() {
                 // A list: the `str` objects a few items ahead are fetched into the cache while
                 // this one is checked (a batch of messages easily outgrows the caches, and each
@@ -923,19 +929,13 @@ impl Filter {
                 let mut i = 0;
                 while i < list.len() {
                     prefetch::list_item(list, i + prefetch::AHEAD);
-                    let item = list.get_item(i)?;
-                    let text = read_str(&item)?.ok_or_else(|| not_str("check_many", &format!("texts[{i}]"), &item))?;
-                    let t = text.as_str();
-                    out.push(self.report(py, run(py, t.len(), || check_one(filter, t, format)))?);
+                    check_item(i, &list.get_item(i)?)?;
                     i += 1;
                 }
-                return PyList::new(py, out);
-            }
-            for (i, item) in texts.try_iter().map_err(|_| bad())?.enumerate() {
-                let item = item?;
-                let text = read_str(&item)?.ok_or_else(|| not_str("check_many", &format!("texts[{i}]"), &item))?;
-                let t = text.as_str();
-                out.push(self.report(py, run(py, t.len(), || check_one(filter, t, format)))?);
+            } else {
+                for (i, item) in texts.try_iter().map_err(|_| bad())?.enumerate() {
+                    check_item(i, &item?)?;
+                }
             }
             return PyList::new(py, out);
         }

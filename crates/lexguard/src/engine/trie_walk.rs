@@ -20,6 +20,7 @@
 //! the haystack with an automaton (see [`TrieWalk::walk`]): the whole search stays linear.
 
 use super::Next;
+use crate::normalize::cp3;
 
 /// Character code 0: a character in no pattern.
 const NONE: u32 = 0;
@@ -87,7 +88,7 @@ impl TrieWalk {
     /// codes hold, or more states than 32-bit cells address. The first of duplicate patterns
     /// wins, as in `daachorse`, which rejects them (the compiler passes none).
     pub(super) fn build(patterns: &[String], values: &[u32]) -> Option<TrieWalk> {
-        if patterns.iter().any(String::is_empty) || u32::try_from(patterns.len()).ok()? == u32::MAX {
+        if patterns.iter().any(String::is_empty) {
             return None;
         }
         // Codes by frequency, ties by character, so that builds are reproducible.
@@ -139,8 +140,12 @@ impl TrieWalk {
         // Placement, level by level and within a level the states with the most children first
         // (they are the hardest to fit, and fit best while the array is still sparse): each
         // state's children at the first base where all are free.
-        let mut cells =
-            Cells { base: vec![0], check: vec![FREE], out: vec![0], free: vec![0], some_free: vec![0], first_free: 1 };
+        let mut cells = Cells {
+            cells: vec![Cell { base: 0, check: FREE, out: 0 }],
+            free: vec![0],
+            some_free: vec![0],
+            first_free: 1,
+        };
         let mut cell_of = vec![0u32; nodes.len()];
         let mut level = vec![0usize];
         let mut next_level = Vec::new();
@@ -148,7 +153,7 @@ impl TrieWalk {
             level.sort_by_key(|&n| std::cmp::Reverse(nodes[n].children.len()));
             for &n in &level {
                 let cell = cell_of[n] as usize;
-                cells.out[cell] = nodes[n].out;
+                cells.cells[cell].out = nodes[n].out;
                 let kids = &nodes[n].children;
                 let (Some(&(k0, _)), Some(&(k_last, _))) = (kids.first(), kids.last()) else { continue };
                 let (k0, k_last) = (k0 as usize, k_last as usize);
@@ -175,9 +180,9 @@ impl TrieWalk {
                     }
                     anchor = cells.next_free(anchor + 64);
                 }
-                let b = b.unwrap_or_else(|| cells.check.len().max(k0 + 1) - k0);
+                let b = b.unwrap_or_else(|| cells.cells.len().max(k0 + 1) - k0);
                 cells.grow(b + k_last + 1);
-                cells.base[cell] = u32::try_from(b).ok()?;
+                cells.cells[cell].base = u32::try_from(b).ok()?;
                 for &(k, t) in kids {
                     let c = b + k as usize;
                     cells.take(c, u32::try_from(cell).ok()?);
@@ -188,28 +193,25 @@ impl TrieWalk {
             level.clear();
             std::mem::swap(&mut level, &mut next_level);
         }
-        let Cells { mut base, mut check, mut out, .. } = cells;
-        // Room for `base[s] + k` of any state and code: a lookup never leaves the arrays.
-        let len = base.iter().max().map_or(0, |&b| b as usize) + codes + 1;
-        let len = len.max(check.len());
-        if u32::try_from(len).is_err() {
+        // Room for `base[s] + k` of any state and code: a lookup never leaves the array.
+        let len = cells.cells.iter().map(|c| c.base as usize).max().unwrap_or(0) + codes + 1;
+        cells.grow(len);
+        if u32::try_from(cells.cells.len()).is_err() {
             return None;
         }
-        check.resize(len, FREE);
-        base.resize(len, 0);
-        out.resize(len, 0);
+        let cells = cells.cells;
 
         let mut root = vec![Cell::default(); codes + 1];
         for &(k, t) in &nodes[0].children {
             let c = cell_of[t as usize];
-            root[k as usize] = Cell { base: base[c as usize], check: c, out: out[c as usize] };
+            root[k as usize] = Cell { check: c, ..cells[c as usize] };
         }
         let chars = std::iter::once('\0').chain(ranked.iter().map(|&(c, _)| c)).collect();
         Some(TrieWalk {
             bmp,
             astral: astral.into_boxed_slice(),
             chars,
-            cells: base.iter().zip(&check).zip(&out).map(|((&base, &check), &out)| Cell { base, check, out }).collect(),
+            cells: cells.into_boxed_slice(),
             root: root.into_boxed_slice(),
             values: values.into(),
         })
@@ -222,9 +224,7 @@ impl TrieWalk {
             [] => return (NONE, 0),
             [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),
             [b0 @ 0xC0..=0xDF, b1, ..] => (u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F), 2),
-            [b0 @ 0xE0..=0xEF, b1, b2, ..] => {
-                (u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F), 3)
-            }
+            [b0 @ 0xE0..=0xEF, b1, b2, ..] => (cp3(b0, b1, b2), 3),
             [b0, b1, b2, b3, ..] => {
                 let cp = u32::from(b0 & 0x07) << 18
                     | u32::from(b1 & 0x3F) << 12
@@ -343,9 +343,7 @@ impl TrieWalk {
 
 /// The double array while it is built, with a bit per cell that is set while the cell is free.
 struct Cells {
-    base: Vec<u32>,
-    check: Vec<u32>,
-    out: Vec<u32>,
+    cells: Vec<Cell>,
     free: Vec<u64>,
     /// A bit per word of `free`: set when the word has a free cell.
     some_free: Vec<u64>,
@@ -356,7 +354,7 @@ struct Cells {
 impl Cells {
     /// The `i / 64`-th word of free bits; cells past the end are free.
     fn free_word(&self, w: usize) -> u64 {
-        let len = self.check.len();
+        let len = self.cells.len();
         let start = w * 64;
         if start >= len {
             return !0;
@@ -384,7 +382,7 @@ impl Cells {
         loop {
             if bits != 0 {
                 let word = sw * 64 + bits.trailing_zeros() as usize;
-                return (word * 64 + self.free_word(word).trailing_zeros() as usize).min(self.check.len().max(i));
+                return (word * 64 + self.free_word(word).trailing_zeros() as usize).min(self.cells.len().max(i));
             }
             sw += 1;
             bits = self.some_free.get(sw).copied().unwrap_or(!0);
@@ -393,13 +391,11 @@ impl Cells {
 
     /// Makes the array at least `len` cells long; the new cells are free.
     fn grow(&mut self, len: usize) {
-        let old = self.check.len();
+        let old = self.cells.len();
         if len <= old {
             return;
         }
-        self.base.resize(len, 0);
-        self.check.resize(len, FREE);
-        self.out.resize(len, 0);
+        self.cells.resize(len, Cell { base: 0, check: FREE, out: 0 });
         self.free.resize(len.div_ceil(64), 0);
         self.some_free.resize(self.free.len().div_ceil(64), 0);
         for i in old..len {
@@ -410,14 +406,14 @@ impl Cells {
 
     /// Makes cell `i` a child of `parent`.
     fn take(&mut self, i: usize, parent: u32) {
-        self.check[i] = parent;
+        self.cells[i].check = parent;
         let w = i / 64;
         self.free[w] &= !(1 << (i % 64));
         if self.free[w] == 0 {
             self.some_free[w / 64] &= !(1 << (w % 64));
         }
-        while self.first_free < self.check.len() && self.check[self.first_free] != FREE {
-            self.first_free += 1;
+        if i == self.first_free {
+            self.first_free = self.next_free(i);
         }
     }
 }

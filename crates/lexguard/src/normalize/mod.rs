@@ -813,7 +813,7 @@ impl Normalizer {
 
 /// The code point of a three-byte UTF-8 sequence known to be valid.
 #[inline(always)]
-fn cp3(b0: u8, b1: u8, b2: u8) -> u32 {
+pub(crate) fn cp3(b0: u8, b1: u8, b2: u8) -> u32 {
     u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F)
 }
 

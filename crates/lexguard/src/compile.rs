@@ -11,6 +11,7 @@ use crate::Flags;
 use crate::engine::{self, AllowSet, Engine, EngineKind};
 use crate::error::{Error, ErrorKind};
 use crate::normalize::{BREAK, Class, Normalizer, is_cjk};
+use crate::regex_gate::RegexGate;
 use crate::report::Action;
 use crate::wordlist::{Lexicon, MatchMode};
 
@@ -73,6 +74,8 @@ pub(crate) struct Compiled {
     pub regex_set: Option<RegexSet>,
     /// Per regex of the set: the compiled regex and its rule.
     pub regexes: Vec<(Regex, u32)>,
+    /// Which regexes may match a text (by the literals they need).
+    pub regex_gate: RegexGate,
     /// Longest pattern, in normalized bytes.
     pub max_pattern_len: usize,
 }
@@ -145,6 +148,8 @@ pub(crate) struct RegexRules {
     set: Option<RegexSet>,
     /// Per regex rule of the lexicon, in order.
     regexes: Vec<Regex>,
+    /// The literals that let each rule run.
+    gate: RegexGate,
 }
 
 impl RegexRules {
@@ -164,7 +169,8 @@ impl RegexRules {
                     Error::new(ErrorKind::Regex, format!("the regex rules together are too large: {e}"))
                 })?)
             };
-        Ok(RegexRules { set, regexes })
+        let gate = RegexGate::new(lex.regex_rules().iter().map(|r| r.pattern.as_str()));
+        Ok(RegexRules { set, regexes, gate })
     }
 }
 
@@ -291,7 +297,7 @@ impl Compiled {
         let allow = AllowSet::build(&allow_texts)?;
 
         // Regex rules.
-        let RegexRules { set: regex_set, regexes } = regexes;
+        let RegexRules { set: regex_set, regexes, gate: regex_gate } = regexes;
         let regexes: Vec<(Regex, u32)> = regexes
             .into_iter()
             .zip(lex.regex_rules())
@@ -316,6 +322,7 @@ impl Compiled {
             allow_refs,
             regex_set,
             regexes,
+            regex_gate,
             max_pattern_len,
         })
     }

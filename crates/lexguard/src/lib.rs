@@ -65,6 +65,7 @@ mod error;
 mod filter;
 mod flags;
 mod normalize;
+mod regex_gate;
 mod report;
 mod scan;
 mod stream;

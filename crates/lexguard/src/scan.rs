@@ -190,8 +190,11 @@ impl Compiled {
         });
         let terms_end = out.len();
         if let Some(set) = &self.regex_set {
-            // One pass of the set tells which rules match at all; only those search for spans.
-            for idx in set.matches(text).iter() {
+            // The gate's literals tell which rules may match; when all may, one pass of the set
+            // tells which match at all. Only those search for spans.
+            let may = self.regex_gate.candidates(text);
+            let matching = if may.len() == self.regexes.len() { set.matches(text).into_iter().collect() } else { may };
+            for idx in matching {
                 let (re, rule_id) = &self.regexes[idx];
                 let rule = &self.rules[*rule_id as usize];
                 for m in re.find_iter(text) {

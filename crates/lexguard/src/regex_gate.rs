@@ -1,0 +1,381 @@
+//! The gate in front of the regex rules: for each rule, literals at least one of which every
+//! match of the rule contains, all found in one pass of an aho-corasick DFA. A rule none of
+//! whose literals is in a text cannot match it, and is not run.
+//!
+//! The shipped rules all name their context in Chinese (`加…微信…`, `…点com`) or spell out
+//! `www dot`, so on the Latin and code text that makes up most of a website none of them runs.
+//! Without the gate, the regex set's overlapping search went over every text and took ~11 % of
+//! a site scan's CPU.
+//!
+//! The literals come from the rule's syntax tree (`regex-syntax`, the parser the `regex` crate
+//! uses): a literal requires itself; a small class requires one of its characters; a
+//! concatenation requires what its most selective part requires; an alternation requires what
+//! any of its branches requires (and nothing if one branch requires nothing); a repetition
+//! requires what its body requires if it runs at least once. Look-arounds and the empty
+//! regex require nothing. A rule with no literal set is always run.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// A class with more characters than this is not turned into literals.
+const MAX_CLASS: usize = 32;
+/// A rule needing more literals than this (one of them) is not gated.
+const MAX_LITERALS: usize = 64;
+
+/// Literals, one of which every match contains.
+type Literals = Vec<Vec<u8>>;
+
+/// How selective a literal set is: longer literals first, then fewer of them.
+fn score(lits: &Literals) -> (usize, std::cmp::Reverse<usize>) {
+    (lits.iter().map(Vec::len).min().unwrap_or(0), std::cmp::Reverse(lits.len()))
+}
+
+/// Literals one of which every match of `hir` contains, if there is a small set of them.
+fn required(hir: &Hir) -> Option<Literals> {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => None,
+        HirKind::Literal(lit) => Some(vec![lit.0.to_vec()]),
+        HirKind::Class(Class::Unicode(class)) => {
+            let n: usize = class.ranges().iter().map(|r| r.len()).sum();
+            (n > 0 && n <= MAX_CLASS).then(|| {
+                class
+                    .ranges()
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .map(|c| c.encode_utf8(&mut [0; 4]).as_bytes().to_vec())
+                    .collect()
+            })
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let n: usize = class.ranges().iter().map(|r| r.len()).sum();
+            (n > 0 && n <= MAX_CLASS)
+                .then(|| class.ranges().iter().flat_map(|r| r.start()..=r.end()).map(|b| vec![b]).collect())
+        }
+        HirKind::Repetition(rep) => (rep.min >= 1).then(|| required(&rep.sub)).flatten(),
+        HirKind::Capture(cap) => required(&cap.sub),
+        HirKind::Concat(parts) => parts.iter().filter_map(required).max_by_key(score),
+        HirKind::Alternation(branches) => {
+            let mut all: Literals = Vec::new();
+            for b in branches {
+                all.extend(required(b)?);
+                if all.len() > MAX_LITERALS {
+                    // Branches often share literals (`[零一…]x|y[零一…]`).
+                    all.sort_unstable();
+                    all.dedup();
+                    if all.len() > MAX_LITERALS {
+                        return None;
+                    }
+                }
+            }
+            all.sort_unstable();
+            all.dedup();
+            Some(all)
+        }
+    }
+}
+
+/// Whether `lits` can gate a rule: a small set of literals of two bytes or more.
+///
+/// Single bytes (`1`, `[a-z]`) are no gate: Latin text is full of them, and each occurrence
+/// would be a match of the gate's search.
+fn usable(lits: &Literals) -> bool {
+    !lits.is_empty() && lits.len() <= MAX_LITERALS && lits.iter().all(|l| l.len() >= 2)
+}
+
+/// Literals one of which every match of the regex `pattern` contains (`None`: no usable set, or
+/// a pattern `regex-syntax` does not parse).
+#[cfg(test)]
+fn required_literals(pattern: &str) -> Option<Literals> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    required(&hir).filter(usable)
+}
+
+/// Sets of literals every match of `hir` contains one of each (a conjunction of the parts of
+/// a concatenation: `www ?dot` needs `www` and `dot`).
+fn required_all(hir: &Hir, out: &mut Vec<Literals>) {
+    match hir.kind() {
+        HirKind::Concat(parts) => parts.iter().for_each(|p| required_all(p, out)),
+        HirKind::Capture(cap) => required_all(&cap.sub, out),
+        HirKind::Repetition(rep) if rep.min >= 1 => required_all(&rep.sub, out),
+        _ => out.extend(required(hir).filter(usable)),
+    }
+}
+
+/// Sets of literals in which a match of the regex `pattern` finds one each, most selective
+/// first, at most [`MAX_SETS`] (empty: none usable, or a pattern `regex-syntax` does not parse).
+fn required_sets(pattern: &str) -> Vec<Literals> {
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else { return Vec::new() };
+    let mut sets = Vec::new();
+    required_all(&hir, &mut sets);
+    sets.sort_by_key(|s| std::cmp::Reverse(score(s)));
+    sets.dedup();
+    sets.truncate(MAX_SETS);
+    sets
+}
+
+/// Sets of literals kept per rule.
+const MAX_SETS: usize = 4;
+
+/// A rule behind the gate.
+#[derive(Debug)]
+struct Gated {
+    rule: u32,
+    /// Literal sets, a literal of each of which every match contains; the first is the anchor,
+    /// searched for by the automaton; the others are checked when it is found.
+    sets: Vec<Literals>,
+    /// Whether every set has an ASCII literal (so that the rule can match ASCII text).
+    ascii: bool,
+}
+
+impl Gated {
+    /// Whether `text` holds a literal of each set but the anchor.
+    fn rest_in(&self, text: &[u8]) -> bool {
+        self.sets[1..].iter().all(|set| set.iter().any(|l| memchr::memmem::find(text, l).is_some()))
+    }
+}
+
+/// Which regex rules may match a text.
+#[derive(Debug)]
+pub(crate) struct RegexGate {
+    /// Every gated rule's anchor literals (`None` when no rule is gated).
+    anchors: Option<AhoCorasick>,
+    /// Per anchor literal: the rules (indexes into `gated`) it stands for.
+    rules_of: Vec<Vec<u32>>,
+    gated: Vec<Gated>,
+    /// Rules that are always run (no usable literal set).
+    always: Vec<u32>,
+}
+
+impl RegexGate {
+    /// The gate of the rules `patterns` (in rule order).
+    pub(crate) fn new<'a>(patterns: impl IntoIterator<Item = &'a str>) -> RegexGate {
+        let mut lits: Vec<Vec<u8>> = Vec::new();
+        let mut rules_of: Vec<Vec<u32>> = Vec::new();
+        let mut gated = Vec::new();
+        let mut always = Vec::new();
+        let mut len = 0;
+        for (rule, p) in patterns.into_iter().enumerate() {
+            len += 1;
+            let rule = rule as u32;
+            let sets = required_sets(p);
+            if sets.is_empty() {
+                always.push(rule);
+                continue;
+            }
+            let g = gated.len() as u32;
+            for l in &sets[0] {
+                match lits.iter().position(|x| x == l) {
+                    Some(i) => rules_of[i].push(g),
+                    None => {
+                        lits.push(l.clone());
+                        rules_of.push(vec![g]);
+                    }
+                }
+            }
+            let ascii = sets.iter().all(|s| s.iter().any(|l| l.is_ascii()));
+            gated.push(Gated { rule, sets, ascii });
+        }
+        let anchors = if lits.is_empty() {
+            None
+        } else {
+            // A few hundred short literals: a DFA is small and the fastest to run.
+            AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).match_kind(MatchKind::Standard).build(&lits).ok()
+        };
+        if anchors.is_none() {
+            // Not built (it cannot fail at this size, but then every rule runs).
+            always = (0..len as u32).collect();
+            rules_of.clear();
+            gated.clear();
+        }
+        RegexGate { anchors, rules_of, gated, always }
+    }
+
+    /// Whether every rule runs on every text.
+    #[cfg(test)]
+    fn is_open(&self) -> bool {
+        self.gated.is_empty()
+    }
+
+    /// The rules that may match `text`, in increasing order.
+    pub(crate) fn candidates(&self, text: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = self.always.iter().map(|&r| r as usize).collect();
+        let Some(ac) = &self.anchors else { return out };
+        let bytes = text.as_bytes();
+        if text.is_ascii() {
+            // Most text of a website: only rules that can match ASCII, their literals checked
+            // one by one (a set's non-ASCII literals cannot be there).
+            for g in self.gated.iter().filter(|g| g.ascii) {
+                let found =
+                    |set: &Literals| set.iter().any(|l| l.is_ascii() && memchr::memmem::find(bytes, l).is_some());
+                if g.sets.iter().all(found) {
+                    out.push(g.rule as usize);
+                }
+            }
+        } else {
+            let mut anchored = vec![false; self.gated.len()];
+            let mut left = self.gated.len();
+            for m in ac.find_overlapping_iter(text) {
+                for &g in &self.rules_of[m.pattern().as_usize()] {
+                    if !std::mem::replace(&mut anchored[g as usize], true) {
+                        left -= 1;
+                    }
+                }
+                if left == 0 {
+                    break;
+                }
+            }
+            for (g, _) in anchored.iter().enumerate().filter(|(_, a)| **a) {
+                let g = &self.gated[g];
+                if g.rest_in(bytes) {
+                    out.push(g.rule as usize);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(p: &str) -> Option<Vec<String>> {
+        required_literals(p).map(|v| v.into_iter().map(|l| String::from_utf8(l).unwrap()).collect())
+    }
+
+    #[test]
+    fn literals_required_by_each_form() {
+        assert_eq!(req("abc"), Some(vec!["abc".into()]));
+        assert_eq!(req("a?bc"), Some(vec!["bc".into()]));
+        assert_eq!(req(r"\bfoo\b"), Some(vec!["foo".into()]));
+        assert_eq!(req("(?:xy|yz)w+"), Some(vec!["xy".into(), "yz".into()]));
+        assert_eq!(req("(?:xy|yz)www"), Some(vec!["www".into()]));
+        assert_eq!(req("[零一二]"), Some(vec!["一".into(), "二".into(), "零".into()]));
+        // Single bytes are no gate.
+        assert_eq!(req("(?:x|yz)w+"), None);
+        assert_eq!(req("[0-3]"), None);
+        assert_eq!(req("1[零一]"), Some(vec!["一".into(), "零".into()]));
+        assert_eq!(req("(?:加|添加)[^\n]{0,6}?微信"), Some(vec!["微信".into()]));
+        // Nothing required: an optional part, an empty branch, a large class, a look-around.
+        assert_eq!(req("(?:ab)?"), None);
+        assert_eq!(req("(?:ab|)"), None);
+        assert_eq!(req("ab*|c?"), None);
+        assert_eq!(req("[a-z]+"), None);
+        assert_eq!(req("^"), None);
+        assert_eq!(req("(unclosed"), None);
+    }
+
+    #[test]
+    fn case_insensitive_letters_require_either_case() {
+        // `(?i)k` is the class [Kk\u{212A}] (the Kelvin sign): only the three-byte sign would
+        // be a gate, so the class is none.
+        assert_eq!(req("(?i)k"), None);
+        let r = req("(?i)ab").unwrap_or_default();
+        assert!(r.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn the_shipped_rules_are_all_gated_and_latin_text_runs_none() {
+        let lex = crate::Lexicon::shipped().unwrap();
+        let patterns: Vec<&str> = lex.regex_rules().iter().map(|r| r.pattern.as_str()).collect();
+        assert!(!patterns.is_empty());
+        let gate = RegexGate::new(patterns.iter().copied());
+        assert!(gate.always.is_empty(), "rules without literals: {:?}", gate.always);
+        let latin = "the quick brown fox jumps over the lazy dog; see https://www.example.com/page?id=42";
+        assert_eq!(gate.candidates(latin), Vec::<usize>::new());
+        let latin1 = "même texte, https://www.example.com/page?id=42";
+        assert_eq!(gate.candidates(latin1), Vec::<usize>::new());
+        // `www dot … dot com` needs all three parts.
+        let www = patterns.iter().position(|p| p.contains("www ?dot")).unwrap();
+        assert_eq!(gate.candidates("visit www dot casino dot com"), vec![www]);
+        assert_eq!(gate.candidates("visit www dot casino dot com, café"), vec![www]);
+    }
+
+    #[test]
+    fn concatenations_need_each_part() {
+        let sets = |p: &str| -> Vec<Vec<String>> {
+            required_sets(p)
+                .into_iter()
+                .map(|s| s.into_iter().map(|l| String::from_utf8(l).unwrap()).collect())
+                .collect()
+        };
+        assert_eq!(sets("www ?dot ?(?:com|cn)"), vec![vec!["www"], vec!["dot"], vec!["cn", "com"]]);
+        assert_eq!(sets("(?:ab)?cd(?:efg)+"), vec![vec!["efg"], vec!["cd"]]);
+        assert_eq!(sets("cd+"), Vec::<Vec<String>>::new());
+        assert_eq!(sets("x|yz"), Vec::<Vec<String>>::new());
+        let gate = RegexGate::new(["www ?dot", "(?:加|找)微信"]);
+        assert_eq!(gate.candidates("www only"), Vec::<usize>::new());
+        assert_eq!(gate.candidates("www.dot"), vec![0]);
+        assert_eq!(gate.candidates("微信 only"), Vec::<usize>::new());
+        assert_eq!(gate.candidates("找我微信"), vec![1]);
+    }
+
+    #[test]
+    fn rules_without_literals_always_run() {
+        let gate = RegexGate::new(["foo", "[a-z]+", "bar"]);
+        assert_eq!(gate.candidates("nothing here"), vec![1]);
+        assert_eq!(gate.candidates("bar foo"), vec![0, 1, 2]);
+        assert!(!gate.is_open());
+        assert!(RegexGate::new(["x*", "a"]).is_open());
+    }
+
+    mod prop {
+        use std::sync::LazyLock;
+
+        use proptest::prelude::*;
+        use regex::RegexSet;
+
+        use super::super::*;
+
+        static PATTERNS: LazyLock<Vec<String>> = LazyLock::new(patterns);
+        static GATE: LazyLock<RegexGate> = LazyLock::new(|| RegexGate::new(PATTERNS.iter().map(String::as_str)));
+        static SET: LazyLock<RegexSet> = LazyLock::new(|| RegexSet::new(PATTERNS.iter()).unwrap());
+
+        /// Patterns of every form the analysis handles, and the shipped rules.
+        fn patterns() -> Vec<String> {
+            let mut p: Vec<String> = [
+                "ab(?:c|de)f",
+                "(?:ab)?cd",
+                "x[0-2]{2,}y",
+                "(?i)hello",
+                "(?:a|b|)c",
+                r"\bwww\b",
+                "[零一二]{2}|q+",
+                "(?:^|[^a-z])ab+",
+                "a.c",
+                "(?s)a.c",
+                "z{0,3}q",
+                "(?:ab|cd)(?:ef|gh)",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            p.extend(crate::Lexicon::shipped().unwrap().regex_rules().iter().map(|r| r.pattern.clone()));
+            p
+        }
+
+        /// Texts made of pieces the patterns care about.
+        fn text() -> impl Strategy<Value = String> {
+            // Pieces separated by `|`.
+            let pieces: Vec<&str> =
+                "a|b|c|d|e|f|g|h|q|x|y|z|0|1|2|3|8| |\n|ab|cd|www|dot|.|com|hello|HeLLo|加|微信|qq|点|一|\
+                                     零|三|百家乐|网址|群号|联系|wx|13|138|赌场|vip|K"
+                    .split('|')
+                    .collect();
+            let pieces = prop::sample::select(pieces);
+            prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn the_gate_lets_through_every_rule_that_matches(t in text()) {
+                let cand = GATE.candidates(&t);
+                for m in SET.matches(&t).iter() {
+                    prop_assert!(cand.contains(&m), "rule {} `{}` matches {:?} but was gated out", m, PATTERNS[m], t);
+                }
+            }
+        }
+    }
+}

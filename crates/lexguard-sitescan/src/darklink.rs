@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use base64::Engine as _;
 use lexguard::Filter;
 use lexguard_extract::html::{self, Attr, Event, Tag, TextKind};
@@ -756,11 +757,19 @@ pub fn check_markup(
     out
 }
 
+/// Words of which each alternative of [`ScriptCheck`]'s user-agent and referrer pattern contains
+/// one (`HTTP_USER_AGENT`, `userAgent`, `"User-Agent"`, `HTTP_REFERER`, `referrer`, `UrlReferrer`).
+const UA_WORDS: &[&str] = &["user_agent", "useragent", "user-agent", "referer", "referrer"];
+
 /// Script and server-code checks: injected markup and cloaking.
 #[derive(Debug)]
 pub struct ScriptCheck {
     sink: Regex,
     packed: Regex,
+    /// Words one of which every match of `ua` contains, in any case: a text without any is not
+    /// searched with `ua`, whose case-insensitive prefilter stops at every `document` and
+    /// `request` of a script (measured: ~3.5 % of a site scan's CPU).
+    ua_words: AhoCorasick,
     ua: Regex,
     spider: Regex,
     action: Regex,
@@ -783,6 +792,11 @@ impl ScriptCheck {
             sink: re(
                 r"(?i)document\s*\.\s*write(?:ln)?\s*\(|(?:inner|outer)HTML\s*\+?=|insertAdjacentHTML\s*\(|\beval\s*\(",
             ),
+            ua_words: AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(UA_WORDS)
+                .expect("valid needles"),
             packed: re(r"eval\s*\(\s*function\s*\(\s*p\s*,\s*a\s*,\s*c\s*,\s*k\s*,\s*e\s*,\s*[dr]\s*\)"),
             ua: re(
                 r#"(?i)HTTP_USER_AGENT|HTTP_REFERER|navigator\s*\.\s*userAgent|document\s*\.\s*referrer|getHeader\s*\(\s*"(?:User-Agent|Referer)"|ServerVariables\s*\(\s*"HTTP_(?:USER_AGENT|REFERER)"|Request\s*\.\s*(?:UserAgent|UrlReferrer)"#,
@@ -992,6 +1006,9 @@ impl ScriptCheck {
     }
 
     fn cloaking(&self, text: &str) -> Option<(Finding, std::ops::Range<usize>)> {
+        if !self.ua_words.is_match(text) {
+            return None;
+        }
         for m in self.ua.find_iter(text) {
             let win_end = floor_boundary(text, m.end() + 400);
             let Some(s) = self.spider.find(&text[m.end()..win_end]) else { continue };
@@ -1150,6 +1167,32 @@ pub fn hosts_of(links: &[String], sites: &Sites) -> HashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_user_agent_check_holds_a_gate_word() {
+        let c = ScriptCheck::new();
+        let forms = [
+            "$_SERVER['HTTP_USER_AGENT']",
+            "$_SERVER[\"HTTP_REFERER\"]",
+            "navigator . userAgent",
+            "document.referrer",
+            "request.getHeader( \"User-Agent\")",
+            "request.getHeader(\"Referer\")",
+            "Request.ServerVariables(\"HTTP_USER_AGENT\")",
+            "Request.ServerVariables(\"HTTP_REFERER\")",
+            "Request.UserAgent",
+            "Request . UrlReferrer",
+        ];
+        for f in forms {
+            // Each form in three letter cases: the pattern and the words ignore case.
+            for t in [f.to_string(), f.to_ascii_lowercase(), f.to_ascii_uppercase()] {
+                assert!(c.ua.is_match(&t), "{t}");
+                assert!(c.ua_words.is_match(&t), "{t}");
+            }
+        }
+        // A script that reads neither is not searched.
+        assert!(!c.ua_words.is_match("document.getElementById('x').innerHTML = request.responseText;"));
+    }
 
     #[test]
     fn hiding_declarations() {

@@ -7,6 +7,7 @@ use crate::Flags;
 use crate::compile::{Compiled, Edge, PatternRef};
 use crate::engine::Next;
 use crate::normalize::{Class, Normalized, Normalizer};
+use crate::regex_gate::Candidates;
 use crate::report::{Action, Hit, Span};
 
 /// A hit before it is dressed for the report: original byte range, rule, flags, action.
@@ -192,8 +193,10 @@ impl Compiled {
         if let Some(set) = &self.regex_set {
             // The gate's literals tell which rules may match; when all may, one pass of the set
             // tells which match at all. Only those search for spans.
-            let may = self.regex_gate.candidates(text);
-            let matching = if may.len() == self.regexes.len() { set.matches(text).into_iter().collect() } else { may };
+            let matching = match self.regex_gate.candidates(text, 2) {
+                Candidates::Few(rules) => rules,
+                Candidates::Many => set.matches(text).into_iter().collect(),
+            };
             for idx in matching {
                 let (re, rule_id) = &self.regexes[idx];
                 let rule = &self.rules[*rule_id as usize];

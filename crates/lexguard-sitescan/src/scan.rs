@@ -409,17 +409,31 @@ impl Scanner {
                 let styles = page.map(|p| (&self.styles, p));
                 out.extend(darklink::check_markup(&doc, content, &self.sites, &self.filter, &self.scripts, styles));
             } else if self.opts.darklink && ft == FileType::Script {
-                let raw = self.extractor.plain(
-                    content,
-                    lexguard_extract::SegmentKind::Script,
-                    lexguard_extract::Escapes::NONE,
-                );
-                for seg in &raw.segments {
-                    for (mut f, at) in self.scripts.check(&seg.text, &self.sites, &self.filter) {
-                        let orig = seg.orig_range(at);
+                // The whole script as text. Valid UTF-8 (most scripts) is read in place, its
+                // offsets those of the file past the BOM; anything else is decoded.
+                let mut check = |text: &str, orig_of: &dyn Fn(std::ops::Range<usize>) -> std::ops::Range<usize>| {
+                    for (mut f, at) in self.scripts.check(text, &self.sites, &self.filter) {
+                        let orig = orig_of(at);
                         f.line = Some(keyword::line_of(content, orig.start));
                         f.span = Some(crate::finding::FileSpan { bytes: [orig.start, orig.end] });
                         out.push(f);
+                    }
+                };
+                let bom = doc.charset.bom_len;
+                let in_place = (doc.charset.encoding == encoding_rs::UTF_8)
+                    .then(|| simdutf8::basic::from_utf8(&content[bom..]).ok())
+                    .flatten();
+                match in_place {
+                    Some(text) => check(text, &|r| r.start + bom..r.end + bom),
+                    None => {
+                        let raw = self.extractor.plain(
+                            content,
+                            lexguard_extract::SegmentKind::Script,
+                            lexguard_extract::Escapes::NONE,
+                        );
+                        for seg in &raw.segments {
+                            check(&seg.text, &|r| seg.orig_range(r));
+                        }
                     }
                 }
             }

@@ -348,3 +348,23 @@ mod external_stylesheets {
         }
     }
 }
+
+#[test]
+fn script_findings_point_into_the_file_in_every_encoding() {
+    // Valid UTF-8 is checked in place; a BOM, GBK and broken UTF-8 go through decoding. The
+    // finding's span must cover the sink in the file's own bytes each time.
+    let js = "// 广告\nvar x = 1;\ndocument.write('<a href=\"http://spam.cc/\">澳门赌场</a>');\n";
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(js.as_bytes());
+    let gbk = encoding_rs::GBK.encode(js).0.into_owned();
+    let mut broken = js.as_bytes().to_vec();
+    broken.insert(3, 0xFF);
+    for (what, bytes) in [("utf-8", js.as_bytes().to_vec()), ("bom", bom), ("gbk", gbk), ("broken utf-8", broken)] {
+        let f: Vec<Finding> =
+            scanner().scan_bytes("ad.js", &bytes).into_iter().filter(|f| f.kind == Kind::Darklink).collect();
+        assert_eq!(f.len(), 1, "{what}: {f:#?}");
+        let [s, e] = f[0].span.expect("a span").bytes;
+        assert!(bytes[s..e].starts_with(b"document.write"), "{what}: {:?}", String::from_utf8_lossy(&bytes[s..e]));
+        assert_eq!(f[0].line, Some(3), "{what}");
+    }
+}

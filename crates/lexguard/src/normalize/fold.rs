@@ -240,6 +240,13 @@ impl FoldTable {
         bmp_bit(&self.same_letter, cp)
     }
 
+    /// [`FoldTable::is_same_letter_cp`] for the code points 64–127 (where the ASCII letters
+    /// are), as a bit each: bit `b - 64` for the byte `b`.
+    #[inline(always)]
+    pub(crate) fn same_letters_64_127(&self) -> u64 {
+        self.same_letter[1]
+    }
+
     fn make_entry(&mut self, c: char, scratch: &mut Vec<char>, units: &mut Vec<Unit>) -> Entry {
         let cp = c as u32;
         if (0x4E00..=0x9FFF).contains(&cp) || (0x3400..=0x4DBF).contains(&cp) || (0xAC00..=0xD7A3).contains(&cp) {

@@ -694,7 +694,17 @@ impl Normalizer {
                 let mut crossed = false;
                 let lowers = table.lowers_ascii();
                 let spaces = self.opts.max_gap >= 1;
+                let same_ascii = table.same_letters_64_127();
                 loop {
+                    // ASCII letters kept as they are, most of a word: a bit test each. Any other
+                    // byte goes on to the cases below.
+                    while let Some(&b) = bytes.get(i) {
+                        if b & 0xC0 != 0x40 || same_ascii >> (b & 63) & 1 == 0 {
+                            break;
+                        }
+                        i += 1;
+                        tok = tok.saturating_add(1);
+                    }
                     let (cp, len) = match bytes[i..] {
                         [b'A'..=b'Z', ..] if lowers => {
                             lowered = true;

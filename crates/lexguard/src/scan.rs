@@ -191,8 +191,8 @@ impl Compiled {
         });
         let terms_end = out.len();
         if let Some(set) = &self.regex_set {
-            // The gate's literals tell which rules may match; when all may, one pass of the set
-            // tells which match at all. Only those search for spans.
+            // The gate's literals tell which rules may match; when two or more may, one pass of
+            // the set tells which match at all. Only those search for spans.
             let matching = match self.regex_gate.candidates(text, 2) {
                 Candidates::Few(rules) => rules,
                 Candidates::Many => set.matches(text).into_iter().collect(),

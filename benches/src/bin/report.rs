@@ -234,20 +234,32 @@ fn text_report(path: &str, reps: usize, cold: bool, profile: Option<&(String, u6
     let lexicon = Lexicon::shipped().expect("the shipped lexicon loads");
     let terms: Vec<String> = lexicon.terms().iter().map(|t| t.text.to_lowercase()).collect();
     let ac = RawAhoCorasick::new(&terms);
+    // Documents separated by form feeds (one per file of a site, as `lexguard scan` checks
+    // them) are also checked one by one: each gets its own engine choice.
+    let docs: Vec<&str> = text.split('\u{c}').filter(|d| !d.trim().is_empty()).collect();
     let mut cases = vec![
         Case::new("raw_ac_shipped", "aho-corasick leftmost-longest, shipped terms, raw text", || ac.count(&text)),
         Case::new("pipeline_0_terms", "count_into, filter without terms", || count_whole(&empty, &text)),
         Case::new("shipped_full", "count_into, shipped lexicon, all steps", || count_whole(&shipped, &text)),
         Case::new("shipped_full_da", "the same, EngineKind::DoubleArray", || count_whole(&shipped_da, &text)),
     ];
+    if docs.len() > 1 {
+        cases.push(Case::new("shipped_docs", "count_into per form-feed document, shipped lexicon", || {
+            count_messages(&shipped, &docs)
+        }));
+        cases.push(Case::new("shipped_docs_da", "the same, EngineKind::DoubleArray", || {
+            count_messages(&shipped_da, &docs)
+        }));
+    }
     if let Some((name, secs)) = profile {
         profile_case(&mut cases, name, *secs, text.len());
         return;
     }
     run_rounds(&mut cases, reps, cold);
     println!(
-        "{path}: {:.2} MB; {} shipped terms; {reps} rounds, medians, CPU time",
+        "{path}: {:.2} MB, {} document(s); {} shipped terms; {reps} rounds, medians, CPU time",
         text.len() as f64 / 1e6,
+        docs.len(),
         terms.len()
     );
     for c in &cases {

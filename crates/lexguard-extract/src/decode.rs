@@ -41,6 +41,12 @@ fn push_text(s: &str, orig: usize, esc: Escapes, fallback: &'static Encoding, b:
     }
 }
 
+/// Appends UTF-8 text `s` found at original offset `orig` of a UTF-8 source (already
+/// validated), decoding the escapes of `esc`: what [`decode_into`] does with a valid range.
+pub(crate) fn push_valid(s: &str, orig: usize, esc: Escapes, b: &mut MapBuilder) {
+    push_text(s, orig, esc, UTF_8, b);
+}
+
 /// Decodes `src[range]` from `enc` into `b`, decoding escapes of `esc` on the way. Returns
 /// the number of invalid (or truncated) byte sequences replaced by U+FFFD.
 pub(crate) fn decode_into(

@@ -459,11 +459,24 @@ fn join_ranges(
     invalid: &mut usize,
 ) -> Option<(String, OffsetMap)> {
     let mut b = MapBuilder::default();
+    // UTF-8 is validated once from the first range to the last, not range by range: a file's
+    // string literals are many short ranges, on which SIMD validation hands over to std's.
+    let span = match (ranges.first(), ranges.last()) {
+        (Some(first), Some(last)) if enc == encoding_rs::UTF_8 => {
+            let (s, e) = (first.start.min(source.len()), last.end.min(source.len()));
+            source.get(s..e).and_then(|t| simdutf8::basic::from_utf8(t).ok()).map(|t| (s, t))
+        }
+        _ => None,
+    };
     for r in ranges {
         if !b.is_empty() {
             b.push_inserted("\n", r.start);
         }
-        *invalid += decode::decode_into(source, r.clone(), enc, esc, &mut b);
+        let valid = span.and_then(|(s, t)| t.get(r.start.checked_sub(s)?..r.end.checked_sub(s)?));
+        match valid {
+            Some(text) => decode::push_valid(text, r.start, esc, &mut b),
+            None => *invalid += decode::decode_into(source, r.clone(), enc, esc, &mut b),
+        }
     }
     b.trim_inserted_end();
     let (t, m) = b.finish();

@@ -151,3 +151,70 @@ fn decode_text_detects_and_maps() {
     let d = decode_text(&gbk, Some(BIG5));
     assert_eq!(d.charset.source, CharsetSource::Given);
 }
+
+mod joined_ranges {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The text, offset map and count of invalid sequences of `ranges` decoded one by one (what
+    /// `join_ranges` must give, however it validates).
+    fn one_by_one(source: &[u8], ranges: &[Range<usize>], esc: Escapes) -> Option<(String, Vec<usize>, usize)> {
+        let mut invalid = 0;
+        let mut b = MapBuilder::default();
+        for r in ranges {
+            if !b.is_empty() {
+                b.push_inserted("\n", r.start);
+            }
+            invalid += decode::decode_into(source, r.clone(), UTF_8, esc, &mut b);
+        }
+        b.trim_inserted_end();
+        let (t, m) = b.finish();
+        let starts: Vec<usize> =
+            (0..=t.len()).filter(|&i| t.is_char_boundary(i)).map(|i| m.to_orig(i..i).start).collect();
+        (!t.trim().is_empty()).then_some((t, starts, invalid))
+    }
+
+    /// Pieces of PHP source: quotes, escapes, multi-byte characters, invalid and truncated bytes.
+    fn source() -> impl Strategy<Value = Vec<u8>> {
+        let pieces: Vec<&'static [u8]> = vec![
+            b"'",
+            b"\"",
+            b"//",
+            b"\n",
+            b"/*",
+            b"*/",
+            b"\\",
+            b"\\u0041",
+            b"&amp;",
+            b"%41",
+            b"a",
+            b"echo ",
+            b"$x",
+            "赌博".as_bytes(),
+            "é".as_bytes(),
+            b"\xE8\xB5",
+            b"\xFF",
+            b"\xC3",
+            b" ",
+        ];
+        prop::collection::vec(prop::sample::select(pieces), 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn validating_once_decodes_as_range_by_range(src in source()) {
+            for esc in [Escapes::NONE, Escapes::BACKSLASH | Escapes::PERCENT, Escapes::ALL] {
+                let ranges = code::text_ranges(&src, 0..src.len(), code::CodeLang::Php);
+                let mut invalid = 0;
+                let joined = join_ranges(&src, UTF_8, &ranges, esc, &mut invalid).map(|(t, m)| {
+                    let starts: Vec<usize> =
+                        (0..=t.len()).filter(|&i| t.is_char_boundary(i)).map(|i| m.to_orig(i..i).start).collect();
+                    (t, starts, invalid)
+                });
+                prop_assert_eq!(joined, one_by_one(&src, &ranges, esc));
+            }
+        }
+    }
+}

@@ -695,9 +695,23 @@ impl Normalizer {
                 let lowers = table.lowers_ascii();
                 let spaces = self.opts.max_gap >= 1;
                 let same_ascii = table.same_letters_64_127();
+                // Whether `a`–`z` are all kept as they are (they are unless a custom fold table
+                // says otherwise).
+                let small_same = same_ascii & SMALL_LETTERS_64_127 == SMALL_LETTERS_64_127;
                 loop {
-                    // ASCII letters kept as they are, most of a word: a bit test each. Any other
-                    // byte goes on to the cases below.
+                    // Small letters eight at a time, most of a word.
+                    if small_same {
+                        while let Some(chunk) = bytes.get(i..i + 8) {
+                            let n = small_letters_prefix(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+                            i += n;
+                            tok = tok.saturating_add(n as u32);
+                            if n < 8 {
+                                break;
+                            }
+                        }
+                    }
+                    // ASCII letters kept as they are: a bit test each. Any other byte goes on to
+                    // the cases below.
                     while let Some(&b) = bytes.get(i) {
                         if b & 0xC0 != 0x40 || same_ascii >> (b & 63) & 1 == 0 {
                             break;
@@ -819,6 +833,24 @@ impl Normalizer {
             }
         }
     }
+}
+
+/// The bits of `a`–`z` in [`FoldTable::same_letters_64_127`].
+const SMALL_LETTERS_64_127: u64 = ((1 << 26) - 1) << (b'a' - 64);
+
+/// How many of the eight bytes of `x` (little-endian) are `a`–`z` before the first that is
+/// not: a few word operations instead of a test per byte (SWAR).
+#[inline(always)]
+fn small_letters_prefix(x: u64) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    // Each byte without its high bit, so that the additions below carry into no neighbour;
+    // the sums' high bits say `>= b'a'` and `> b'z'`.
+    let low7 = x & !HIGH;
+    let at_least_a = low7 + ONES * u64::from(0x80 - b'a');
+    let above_z = low7 + ONES * u64::from(0x80 - b'z' - 1);
+    let small = at_least_a & !above_z & !x & HIGH;
+    ((!small & HIGH).trailing_zeros() / 8) as usize
 }
 
 /// The code point of a three-byte UTF-8 sequence known to be valid.

@@ -140,6 +140,21 @@ mod fast_paths {
 
     use super::*;
 
+    #[test]
+    fn small_letters_are_counted_eight_at_a_time() {
+        // Every byte value at every position, the others small letters.
+        for pos in 0..8 {
+            for v in 0..=255u8 {
+                let mut bytes = *b"qwertyza";
+                bytes[pos] = v;
+                let want = bytes.iter().take_while(|b| b.is_ascii_lowercase()).count();
+                assert_eq!(super::super::small_letters_prefix(u64::from_le_bytes(bytes)), want, "{bytes:?}");
+            }
+        }
+        assert_eq!(super::super::small_letters_prefix(u64::from_le_bytes(*b"abcdefgz")), 8);
+        assert_eq!(super::super::SMALL_LETTERS_64_127.count_ones(), 26);
+    }
+
     /// Characters that exercise every class and both fast paths.
     const ALPHABET: &[char] = &[
         'a', 'e', 'x', 'z', 'E', 'X', '0', '1', '3', '5', '9', '$', ' ', ' ', '\t', '\n', '-', '*', '.', ',', '!',

@@ -300,10 +300,14 @@ struct LazyDfa {
 impl LazyDfa {
     /// A DFA over `patterns` if there are enough Latin ones to slow the double array down and
     /// few enough bytes for a DFA.
-    fn new(patterns: Vec<String>, values: Vec<u32>) -> LazyDfa {
-        let ascii_led = patterns.iter().filter(|p| p.as_bytes().first().is_some_and(u8::is_ascii)).count();
-        let worth = ascii_led >= AUTO_MIN_ASCII_PATTERNS && dfa_estimate(&patterns) <= AUTO_MAX_DFA_BYTES;
-        LazyDfa { source: worth.then_some((patterns, values)), dfa: OnceLock::new(), seen: AtomicUsize::new(0) }
+    fn new(patterns: &[String], values: &[u32]) -> LazyDfa {
+        let ascii_led = patterns.iter().filter(|p| is_ascii_led(p)).count();
+        let worth = ascii_led >= AUTO_MIN_ASCII_PATTERNS && dfa_estimate(patterns) <= AUTO_MAX_DFA_BYTES;
+        LazyDfa {
+            source: worth.then(|| (patterns.to_vec(), values.to_vec())),
+            dfa: OnceLock::new(),
+            seen: AtomicUsize::new(0),
+        }
     }
 
     /// The DFA for a haystack of `len` bytes, if it is built or now worth building.
@@ -340,13 +344,17 @@ impl LazyDfa {
 impl Auto {
     fn build(patterns: &[String], values: &[u32]) -> Result<Auto, Error> {
         let da = DoubleArray::build(patterns, values)?;
-        let (latin_patterns, latin_values) = without_cjk(patterns, values);
-        Ok(Auto {
-            da,
-            full: LazyDfa::new(patterns.to_vec(), values.to_vec()),
-            latin: LazyDfa::new(latin_patterns, latin_values),
-            build_after: AUTO_BUILD_AFTER,
-        })
+        // The part without CJK is copied only when it can be worth a DFA (a list of Chinese
+        // terms has no Latin part to speak of).
+        let latin = if patterns.iter().filter(|p| is_ascii_led(p) && cjk_leads(p.as_bytes()) == 0).count()
+            >= AUTO_MIN_ASCII_PATTERNS
+        {
+            let (latin_patterns, latin_values) = without_cjk(patterns, values);
+            LazyDfa::new(&latin_patterns, &latin_values)
+        } else {
+            LazyDfa::new(&[], &[])
+        };
+        Ok(Auto { da, full: LazyDfa::new(patterns, values), latin, build_after: AUTO_BUILD_AFTER })
     }
 
     /// The DFA, if this haystack should use one.
@@ -360,6 +368,11 @@ impl Auto {
         }
         self.full.for_hay(hay.len(), self.build_after)
     }
+}
+
+/// Whether `pattern` starts with an ASCII byte.
+fn is_ascii_led(pattern: &str) -> bool {
+    pattern.as_bytes().first().is_some_and(u8::is_ascii)
 }
 
 /// The patterns (and their values) without a CJK character (see [`cjk_leads`]).

@@ -458,7 +458,10 @@ fn join_ranges(
     esc: Escapes,
     invalid: &mut usize,
 ) -> Option<(String, OffsetMap)> {
-    let mut b = MapBuilder::default();
+    // A line break and the text of each range, most of them without escapes: room for that
+    // at once (growing piece by piece was ~1 % of a site scan's CPU).
+    let text_len: usize = ranges.iter().map(|r| r.len() + 1).sum();
+    let mut b = MapBuilder::with_capacity(text_len, 2 * ranges.len());
     // UTF-8 is validated once from the first range to the last, not range by range: a file's
     // string literals are many short ranges, on which SIMD validation hands over to std's.
     let span = match (ranges.first(), ranges.last()) {

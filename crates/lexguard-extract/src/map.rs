@@ -155,6 +155,11 @@ pub(crate) struct MapBuilder {
 }
 
 impl MapBuilder {
+    /// An empty builder with room for `text` bytes in `pieces` pieces.
+    pub fn with_capacity(text: usize, pieces: usize) -> MapBuilder {
+        MapBuilder { text: String::with_capacity(text), pieces: Vec::with_capacity(pieces) }
+    }
+
     /// Appends text that is the original bytes at `orig`.
     pub fn push_same(&mut self, s: &str, orig: usize) {
         if s.is_empty() {

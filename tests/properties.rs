@@ -41,23 +41,42 @@ fn shipped_pair() -> &'static (Filter, Filter) {
     static F: OnceLock<(Filter, Filter)> = OnceLock::new();
     F.get_or_init(|| {
         let auto = Filter::new();
-        auto.warm_up(); // Otherwise the DFA comes only after 16 MiB of Latin text.
+        auto.warm_up(); // Otherwise the DFAs come only after 16 MiB of Latin text each.
         (auto, Filter::builder().engine(EngineKind::DoubleArray).build().unwrap())
     })
 }
 
 /// Mostly-ASCII text (the default engine's DFA side) made of the shipped lexicon's terms,
-/// Latin words, noise and now and then CJK.
+/// Latin words, noise and now and then CJK; half of the cases without any CJK (the DFA over
+/// the terms without CJK), half with (the DFA over all).
 fn latin_text() -> impl Strategy<Value = String> {
-    static TERMS: OnceLock<Vec<String>> = OnceLock::new();
-    let terms = TERMS.get_or_init(|| Lexicon::shipped().unwrap().terms().iter().map(|t| t.text.clone()).collect());
-    let piece = prop_oneof![
-        4 => prop::sample::select(terms.clone()),
+    static TERMS: OnceLock<(Vec<String>, Vec<String>)> = OnceLock::new();
+    let (all, latin) = TERMS.get_or_init(|| {
+        let all: Vec<String> = Lexicon::shipped().unwrap().terms().iter().map(|t| t.text.clone()).collect();
+        let latin =
+            all.iter().filter(|t| !t.chars().any(|c| ('\u{3000}'..='\u{9FFF}').contains(&c))).cloned().collect();
+        (all, latin)
+    });
+    let noise = || {
+        prop::sample::select(vec![" ", " ", ", ", ". ", "-", "*", "1", "0", "$", "\n", "\"", ":"])
+            .prop_map(String::from)
+    };
+    let mixed = prop_oneof![
+        4 => prop::sample::select(all.clone()),
         4 => "[a-zA-Z]{1,8}",
-        3 => prop::sample::select(vec![" ", " ", ", ", ". ", "-", "*", "1", "0", "$", "\n", "\"", ":"]).prop_map(String::from),
+        3 => noise(),
         1 => "[\\p{Han}]{1,2}",
     ];
-    prop::collection::vec(piece, 0..48).prop_map(|v| v.concat())
+    let without_cjk = prop_oneof![
+        4 => prop::sample::select(latin.clone()),
+        4 => "[a-zA-Z]{1,8}",
+        3 => noise(),
+        1 => "[àéñüßж]{1,2}",
+    ];
+    prop_oneof![
+        prop::collection::vec(mixed, 0..48).prop_map(|v| v.concat()),
+        prop::collection::vec(without_cjk, 0..48).prop_map(|v| v.concat()),
+    ]
 }
 
 /// Bytes made of the pieces of [`text`] and invalid UTF-8: stray continuation bytes,

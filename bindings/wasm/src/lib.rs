@@ -350,9 +350,10 @@ impl Filter {
         #[wasm_bindgen(unchecked_optional_param_type = "FilterOptions")] options: Option<JsValue>,
     ) -> Result<Filter, JsValue> {
         let options = options.unwrap_or(JsValue::UNDEFINED);
-        // The double array alone: the default engine's DFA for Latin text (~28 MB for the
-        // shipped lexicon, built after 16 MiB of such text) would stay in the page's linear
-        // memory for good, which costs a browser more than the speed gains it.
+        // The double array alone: the default engine's DFAs for Latin text (for the shipped
+        // lexicon ~5 MB for text without CJK and ~28 MB for text with a little, each built
+        // after 16 MiB of such text) would stay in the page's linear memory for good, which
+        // costs a browser more than the speed gains it.
         let mut builder = lexguard::Filter::builder().engine(lexguard::EngineKind::DoubleArray);
         if options.is_undefined() || options.is_null() {
             return builder.build().map(|inner| Filter { inner }).map_err(|e| core_error(&e));

@@ -298,13 +298,14 @@ struct LazyDfa {
 }
 
 impl LazyDfa {
-    /// A DFA over `patterns` if there are enough Latin ones to slow the double array down and
-    /// few enough bytes for a DFA.
-    fn new(patterns: &[String], values: &[u32]) -> LazyDfa {
-        let ascii_led = patterns.iter().filter(|p| is_ascii_led(p)).count();
-        let worth = ascii_led >= AUTO_MIN_ASCII_PATTERNS && dfa_estimate(patterns) <= AUTO_MAX_DFA_BYTES;
+    /// A DFA over the `(pattern, value)` pairs if there are enough Latin patterns to slow the
+    /// double array down and few enough bytes for a DFA. The pairs are copied only then.
+    fn new<'p>(pairs: impl Iterator<Item = (&'p String, &'p u32)> + Clone) -> LazyDfa {
+        let ascii_led = pairs.clone().filter(|(p, _)| p.as_bytes().first().is_some_and(u8::is_ascii)).count();
+        let worth = ascii_led >= AUTO_MIN_ASCII_PATTERNS
+            && dfa_estimate(pairs.clone().map(|(p, _)| p.as_str())) <= AUTO_MAX_DFA_BYTES;
         LazyDfa {
-            source: worth.then(|| (patterns.to_vec(), values.to_vec())),
+            source: worth.then(|| pairs.map(|(p, &v)| (p.clone(), v)).unzip()),
             dfa: OnceLock::new(),
             seen: AtomicUsize::new(0),
         }
@@ -344,17 +345,13 @@ impl LazyDfa {
 impl Auto {
     fn build(patterns: &[String], values: &[u32]) -> Result<Auto, Error> {
         let da = DoubleArray::build(patterns, values)?;
-        // The part without CJK is copied only when it can be worth a DFA (a list of Chinese
-        // terms has no Latin part to speak of).
-        let latin = if patterns.iter().filter(|p| is_ascii_led(p) && cjk_leads(p.as_bytes()) == 0).count()
-            >= AUTO_MIN_ASCII_PATTERNS
-        {
-            let (latin_patterns, latin_values) = without_cjk(patterns, values);
-            LazyDfa::new(&latin_patterns, &latin_values)
-        } else {
-            LazyDfa::new(&[], &[])
-        };
-        Ok(Auto { da, full: LazyDfa::new(patterns, values), latin, build_after: AUTO_BUILD_AFTER })
+        let pairs = patterns.iter().zip(values);
+        Ok(Auto {
+            da,
+            full: LazyDfa::new(pairs.clone()),
+            latin: LazyDfa::new(pairs.filter(|(p, _)| !holds_cjk(p))),
+            build_after: AUTO_BUILD_AFTER,
+        })
     }
 
     /// The DFA, if this haystack should use one.
@@ -370,18 +367,14 @@ impl Auto {
     }
 }
 
-/// Whether `pattern` starts with an ASCII byte.
-fn is_ascii_led(pattern: &str) -> bool {
-    pattern.as_bytes().first().is_some_and(u8::is_ascii)
-}
-
-/// The patterns (and their values) without a CJK character (see [`cjk_leads`]).
-fn without_cjk(patterns: &[String], values: &[u32]) -> (Vec<String>, Vec<u32>) {
-    patterns.iter().zip(values).filter(|(p, _)| cjk_leads(p.as_bytes()) == 0).map(|(p, &v)| (p.clone(), v)).unzip()
+/// Whether `pattern` holds a CJK character (see [`cjk_leads`]): it cannot match a haystack
+/// that holds none.
+fn holds_cjk(pattern: &str) -> bool {
+    cjk_leads(pattern.as_bytes()) != 0
 }
 
 /// An upper bound of the memory of a DFA over `patterns` (see [`AUTO_MAX_DFA_BYTES`]).
-fn dfa_estimate(patterns: &[String]) -> usize {
+fn dfa_estimate<'p>(patterns: impl Iterator<Item = &'p str>) -> usize {
     let mut seen = [false; 256];
     let mut states = 1usize;
     for p in patterns {
@@ -643,7 +636,8 @@ mod tests {
             let pats: Vec<String> = pats.into_iter().collect();
             let values: Vec<u32> = (0..pats.len() as u32).map(|v| v * 5 + 2).collect();
             let mut auto = Auto::build(&pats, &values).unwrap();
-            let (latin, latin_values) = without_cjk(&pats, &values);
+            let (latin, latin_values) =
+                pats.iter().zip(&values).filter(|(p, _)| !holds_cjk(p)).map(|(p, &v)| (p.clone(), v)).unzip();
             auto.full = LazyDfa::forced(pats.clone(), values.clone());
             auto.latin = LazyDfa::forced(latin, latin_values);
             auto.build_after = 0;

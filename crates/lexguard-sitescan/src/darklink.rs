@@ -825,16 +825,16 @@ impl ScriptCheck {
         out
     }
 
-    /// Where script output sinks start and end in `text` (`lower` is `text` with ASCII
-    /// lowered), in any letter case: `document.write(`, `.innerHTML =`, `.outerHTML +=`,
-    /// `insertAdjacentHTML(`, `eval(`.
-    fn sinks<'t>(&'t self, text: &'t str, lower: &'t str) -> impl Iterator<Item = (usize, usize)> + 't {
+    /// Where script output sinks start and end in a script, in any letter case, given the
+    /// script with ASCII lowered (same offsets): `document.write(`, `.innerHTML =`,
+    /// `.outerHTML +=`, `insertAdjacentHTML(`, `eval(`.
+    fn sinks<'t>(&'t self, lower: &'t str) -> impl Iterator<Item = (usize, usize)> + 't {
         self.sink.find_iter(lower).filter_map(move |m| {
             if !(m.as_str().starts_with("inner") || m.as_str().starts_with("outer")) {
                 return Some((m.start(), m.end()));
             }
             // A property: a dot before it, maybe after whitespace.
-            let before = text[..m.start()].trim_end();
+            let before = lower[..m.start()].trim_end();
             before.ends_with('.').then(|| (before.len() - 1, m.end()))
         })
     }
@@ -853,7 +853,7 @@ impl ScriptCheck {
         if depth > 2 || out.len() > 8 {
             return;
         }
-        for (start, open) in self.sinks(text, lower).take(MAX_SINKS) {
+        for (start, open) in self.sinks(lower).take(MAX_SINKS) {
             let is_eval = lower[start..open].starts_with("eval");
             let args = args_text(text, open.saturating_sub(1));
             let at = outer.as_ref().map_or(start..open + args.len(), |(_, r)| r.clone());
@@ -1013,7 +1013,6 @@ impl ScriptCheck {
         (out, via)
     }
 
-    /// Whether `text` holds one of [`UA_WORDS`], in any case.
     /// Whether `lower` (a script with ASCII lowered) holds one of [`UA_WORDS`].
     fn names_ua(&self, lower: &str) -> bool {
         self.ua_words.iter().any(|w| w.find(lower.as_bytes()).is_some())
@@ -1197,15 +1196,16 @@ mod tests {
         for (f, start) in forms {
             for t in [f.to_string(), f.to_ascii_lowercase(), f.to_ascii_uppercase()] {
                 let text = format!("var n = 1; {t}'<a href=\"http://spam.example/\">x</a>');");
-                let found: Vec<_> = c.sinks(&text, &text.to_ascii_lowercase()).collect();
+                let found: Vec<_> = c.sinks(&text.to_ascii_lowercase()).collect();
                 let at = "var n = 1; ".len();
                 assert_eq!(found, [(at + start, at + t.len())], "{text}");
             }
         }
         for t in ["retrieval(x)", "Retrieval (x)", "innerHTML = 1", "x.innerHTMLs = 1", "document.written("] {
-            assert_eq!(c.sinks(t, &t.to_ascii_lowercase()).count(), 0, "{t}");
+            assert_eq!(c.sinks(&t.to_ascii_lowercase()).count(), 0, "{t}");
         }
     }
+
     #[test]
     fn every_user_agent_check_holds_a_gate_word() {
         let c = ScriptCheck::new();

@@ -400,9 +400,9 @@ impl Filter {
     /// [`EngineKind::Auto`], the DFAs for text that is mostly not CJK (for the shipped lexicon:
     /// for text without a CJK character ~15 ms and ~5 MB, for text with a few ~120 ms and
     /// ~28 MB), each of which it builds by itself once 16 MiB of text for it have been checked,
-    /// as that is where the build pays for itself. Long-running processes that check Latin text call it
-    /// after building a filter, off their request path, so that they are fast from the start
-    /// and no request waits for the build. Does nothing when there is nothing left to build.
+    /// as that is where the build pays for itself. Long-running processes that check Latin
+    /// text call it after building a filter, off their request path, so that they are fast
+    /// from the start and no request waits for the build. Does nothing when there is nothing left to build.
     ///
     /// ```
     /// let filter = lexguard::Filter::new();

@@ -687,8 +687,12 @@ impl Normalizer {
             // Inside a word: a run of letters kept as they are (`xample` after `E`). Each
             // would only lengthen the token, as `kept` does with no gap pending. The run goes on
             // across single spaces between words of two or more letters (`mple text`): `close_gap`
-            // would write such a space as it is and start a new token.
+            // would write such a space as it is and start a new token. Letters that fold to one
+            // other letter (`а` → `a`, `é` → `e`, `Д` → `д`) and invisible characters (`्`, a
+            // soft hyphen) inside the word are written or noted here too, as `step` would: they
+            // end the run, and a new one starts after them.
             if self.fast && st.gap_len == 0 && st.last == Last::Letter {
+                let entry = i;
                 let mut tok = st.tok_len;
                 let mut lowered = false;
                 let mut crossed = false;
@@ -698,6 +702,26 @@ impl Normalizer {
                 // Whether `a`–`z` are all kept as they are (they are unless a custom fold table
                 // says otherwise).
                 let small_same = same_ascii & SMALL_LETTERS_64_127 == SMALL_LETTERS_64_127;
+                let mut run = i;
+                // Writes the run `s[run..i]` (its state is `st`, then `tok` after it).
+                macro_rules! flush {
+                    () => {
+                        if i > run {
+                            if sink.before(base + run, st) {
+                                return false;
+                            }
+                            st.tok_len = tok;
+                            if crossed {
+                                st.single_run = 0;
+                            }
+                            if lowered {
+                                sink.push_lowered_run(&s[run..i], base + run);
+                            } else {
+                                sink.push_run(&s[run..i], base + run);
+                            }
+                        }
+                    };
+                }
                 loop {
                     // Small letters eight at a time, most of a word.
                     if small_same {
@@ -730,7 +754,8 @@ impl Normalizer {
                             if spaces
                                 && tok >= 2
                                 && (next.is_ascii_uppercase() && lowers
-                                    || next.is_ascii_lowercase() && table.is_same_letter_cp(u32::from(next))) =>
+                                    || next.is_ascii_lowercase() && table.is_same_letter_cp(u32::from(next))
+                                    || next >= 0xC0 && self.folds_to_one_letter(&bytes[i + 1..])) =>
                         {
                             crossed = true;
                             i += 1;
@@ -742,25 +767,43 @@ impl Normalizer {
                         [b0 @ 0xE0..=0xEF, b1, b2, ..] => (cp3(b0, b1, b2), 3),
                         _ => break,
                     };
-                    if !table.is_same_letter_cp(cp) {
+                    if table.is_same_letter_cp(cp) {
+                        i += len;
+                        tok = tok.saturating_add(1);
+                        continue;
+                    }
+                    if cp < 0x80 {
                         break;
                     }
+                    let Some(c) = char::from_u32(cp) else { break };
+                    let e = table.lookup(c);
+                    let orig = (base + i, base + i + len);
+                    match e.class() {
+                        Class::Letter if !e.is_multi() => {
+                            flush!();
+                            (lowered, crossed) = (false, false);
+                            if sink.before(orig.0, st) {
+                                return false;
+                            }
+                            sink.push(e.char(), orig, e.flags());
+                            tok = tok.saturating_add(1);
+                            st.tok_len = tok;
+                        }
+                        Class::Drop => {
+                            flush!();
+                            (lowered, crossed) = (false, false);
+                            if sink.before(orig.0, st) {
+                                return false;
+                            }
+                            sink.note(orig, e.flags());
+                        }
+                        _ => break,
+                    }
                     i += len;
-                    tok = tok.saturating_add(1);
+                    run = i;
                 }
-                if i > run {
-                    if sink.before(base + run, st) {
-                        return false;
-                    }
-                    st.tok_len = tok;
-                    if crossed {
-                        st.single_run = 0;
-                    }
-                    if lowered {
-                        sink.push_lowered_run(&s[run..i], base + run);
-                    } else {
-                        sink.push_run(&s[run..i], base + run);
-                    }
+                flush!();
+                if i > entry {
                     continue;
                 }
             }
@@ -773,6 +816,23 @@ impl Normalizer {
             self.step(c, at, base + i, &input[base + i..], st, sink);
         }
         true
+    }
+
+    /// Whether `rest` starts with a two- or three-byte character that `step` keeps as one letter
+    /// (one the fast path inside words writes).
+    #[inline]
+    fn folds_to_one_letter(&self, rest: &[u8]) -> bool {
+        let cp = match *rest {
+            [b0 @ 0xC0..=0xDF, b1, ..] => u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F),
+            [b0 @ 0xE0..=0xEF, b1, b2, ..] => cp3(b0, b1, b2),
+            _ => return false,
+        };
+        let table = &*self.table;
+        table.is_same_letter_cp(cp)
+            || char::from_u32(cp).is_some_and(|c| {
+                let e = table.lookup(c);
+                e.class() == Class::Letter && !e.is_multi()
+            })
     }
 
     /// After a run of unchanged CJK: when `rest` starts with one noise character (one or three

@@ -162,11 +162,42 @@ mod fast_paths {
         '\u{200B}', '\u{00AD}', '😀', '㍿', 'ﬁ', '①', '\u{FFFD}', '、', '★', '\u{3000}', '中', '文',
     ];
 
-    /// Words and spacing that exercise the run across spaces (`free money`, `v i a`, `a Bc`)
-    /// and the gaps written between words (`free, money`, line breaks).
+    /// Words and spacing that exercise the run across spaces (`free money`, `v i a`, `a Bc`),
+    /// the gaps written between words (`free, money`, line breaks), and words with letters
+    /// folded to one other letter or invisible marks inside (`привет`, `café`, `नमस्ते`,
+    /// `ﬁ` and `㍿` expand, `ｆ` is full width).
     const PIECES: &[&str] = &[
-        "free", " ", "money", "a", "Bc", "xY", "q", " z", "ab cd", "d0g", "s e x", ", ", ".\n", "\r\n", "  ", ";", "?",
+        "free",
+        " ",
+        "money",
+        "a",
+        "Bc",
+        "xY",
+        "q",
+        " z",
+        "ab cd",
+        "d0g",
+        "s e x",
+        ", ",
+        ".\n",
+        "\r\n",
+        "  ",
+        ";",
+        "?",
         ": \t",
+        "привет",
+        " мир",
+        "Дом",
+        "café",
+        "naïve",
+        "नमस्ते",
+        "so\u{00AD}ft",
+        "ab ｆree",
+        "ab é",
+        "nаme",
+        "ab ﬁx",
+        "ёж",
+        "ab c",
     ];
 
     fn text() -> impl Strategy<Value = String> {

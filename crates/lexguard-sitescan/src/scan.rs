@@ -523,7 +523,10 @@ impl Scanner {
                 let (p, b) = walk::display(&path);
                 f.path = p;
                 f.path_base64 = b;
-                if let (Some(m), Ok(Some(copy))) = (manifest.as_mut(), base.copy(e)) {
+                // The saved copy is inflated only when evidence is kept (a scan of part of the
+                // tree lists everything else as deleted).
+                let copy = if manifest.is_some() { base.copy(e).ok().flatten() } else { None };
+                if let (Some(m), Some(copy)) = (manifest.as_mut(), copy) {
                     if let Ok(obj) = evidence::store(m.dir(), &copy, &e.sha256) {
                         f.evidence = Some(obj.clone());
                         let rec = Record {

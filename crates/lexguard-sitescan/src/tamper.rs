@@ -456,8 +456,11 @@ pub fn compare(base: &Baseline, entry: Option<&Entry>, now: &Facts<'_>, name: &s
             format!("content changed since the baseline ({} → {} bytes)", e.size, now.size),
             format!("内容自基线以来已改变（{} → {} 字节）", e.size, now.size),
         );
-        if let (Some(new), Ok(Some(old))) = (now.content.filter(|c| is_text(c)), base.copy(e)) {
-            f.diff = Some(diff(&old, new, name));
+        // The saved copy is inflated only when there is a text to compare it with.
+        if let Some(new) = now.content.filter(|c| is_text(c)) {
+            if let Ok(Some(old)) = base.copy(e) {
+                f.diff = Some(diff(&old, new, name));
+            }
         }
         out.push(f);
         return out;

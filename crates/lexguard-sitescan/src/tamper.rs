@@ -218,7 +218,8 @@ impl BaselineWriter {
 pub struct Baseline {
     /// The header.
     pub header: Header,
-    entries: HashMap<(usize, Vec<u8>), Entry>,
+    /// Per root, by raw path (looked up by a borrowed path, without a copy).
+    entries: Vec<HashMap<Vec<u8>, Entry>>,
     path: PathBuf,
 }
 
@@ -260,14 +261,25 @@ impl Baseline {
                 header.format
             )));
         }
-        let mut entries = HashMap::new();
+        let mut entries: Vec<HashMap<Vec<u8>, Entry>> = Vec::new();
         for (i, line) in lines.enumerate() {
             let line = line?;
             if line.is_empty() {
                 continue;
             }
             let e: Entry = serde_json::from_str(&line).map_err(|e| bad(format!("baseline entry {}: {e}", i + 1)))?;
-            entries.insert((e.root, e.raw_path()), e);
+            if e.root >= header.roots.len() {
+                return Err(bad(format!(
+                    "baseline entry {}: root {} out of range (the baseline has {} roots)",
+                    i + 1,
+                    e.root,
+                    header.roots.len()
+                )));
+            }
+            if entries.len() <= e.root {
+                entries.resize_with(e.root + 1, HashMap::new);
+            }
+            entries[e.root].insert(e.raw_path(), e);
         }
         Ok(Baseline { header, entries, path: path.to_path_buf() })
     }
@@ -279,22 +291,22 @@ impl Baseline {
 
     /// The entry of a file.
     pub fn get(&self, root: usize, rel: &[u8]) -> Option<&Entry> {
-        self.entries.get(&(root, rel.to_vec()))
+        self.entries.get(root)?.get(rel)
     }
 
     /// All entries.
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.values()
+        self.entries.iter().flat_map(HashMap::values)
     }
 
     /// Number of files.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.iter().map(HashMap::len).sum()
     }
 
     /// Whether it holds no file.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.iter().all(HashMap::is_empty)
     }
 
     /// The saved copy of a file, when it has one.
@@ -742,7 +754,8 @@ mod tests {
     fn base_with(format: &str, entries: Vec<Entry>) -> (tempfile::TempDir, Baseline) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("b");
-        let header = Header { format: format.into(), created: String::new(), scanner: String::new(), roots: vec![] };
+        let header =
+            Header { format: format.into(), created: String::new(), scanner: String::new(), roots: vec!["www".into()] };
         let mut w = BaselineWriter::create(&p, header).unwrap();
         for e in entries {
             w.add(e, None).unwrap();
@@ -750,6 +763,20 @@ mod tests {
         w.finish().unwrap();
         let b = Baseline::open(&p).unwrap();
         (dir, b)
+    }
+
+    #[test]
+    fn an_entry_of_a_root_the_baseline_lacks_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b");
+        let header =
+            Header { format: FORMAT.into(), created: String::new(), scanner: String::new(), roots: vec!["www".into()] };
+        let mut w = BaselineWriter::create(&p, header).unwrap();
+        w.add(entry("a.php"), None).unwrap();
+        w.add(Entry { root: 1 << 40, ..entry("b.php") }, None).unwrap();
+        w.finish().unwrap();
+        let err = Baseline::open(&p).unwrap_err().to_string();
+        assert!(err.contains("root 1099511627776 out of range (the baseline has 1 roots)"), "{err}");
     }
 
     fn entry(path: &str) -> Entry {

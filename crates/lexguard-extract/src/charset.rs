@@ -140,15 +140,13 @@ pub fn xml_declaration(bytes: &[u8]) -> Option<&'static Encoding> {
 /// otherwise chardetng reads up to `limit` bytes from the first non-ASCII byte, with `tld`
 /// (such as `cn`, `tw`, `jp`) as a hint.
 pub fn detect(bytes: &[u8], tld: Option<&str>, limit: usize) -> (&'static Encoding, CharsetSource) {
-    let first = match bytes.iter().position(|&b| b >= 0x80) {
-        None => return (UTF_8, CharsetSource::Utf8Valid),
-        Some(p) => p,
-    };
-    // SIMD validation first (std's is several times slower on text that is not ASCII); std's
-    // then says where an invalid sequence is.
-    if simdutf8::basic::from_utf8(&bytes[first..]).is_ok() {
+    // SIMD validation first, of the whole text (ASCII is UTF-8 too): std's validator is several
+    // times slower on text that is not ASCII, and a search for the first non-ASCII byte goes
+    // byte by byte. Only invalid text needs std's, which says where the invalid sequence is.
+    if simdutf8::basic::from_utf8(bytes).is_ok() {
         return (UTF_8, CharsetSource::Utf8Valid);
     }
+    let first = bytes.iter().position(|&b| b >= 0x80).unwrap_or(bytes.len());
     match std::str::from_utf8(&bytes[first..]) {
         Ok(_) => return (UTF_8, CharsetSource::Utf8Valid),
         // A sequence cut off at the very end still reads as UTF-8.
@@ -251,6 +249,15 @@ mod tests {
         let c = sniff(&big5, Sniff { given: None, tld: Some("tw"), limit: 65536, html: true });
         assert_eq!(c.encoding, BIG5);
         assert_eq!(sn("中文 UTF-8".as_bytes()).encoding, UTF_8);
+        assert_eq!(detect(b"plain ASCII <?php echo 1; ?>", Some("cn"), 65536), (UTF_8, CharsetSource::Utf8Valid));
+        assert_eq!(detect(b"", Some("cn"), 65536), (UTF_8, CharsetSource::Utf8Valid));
+        // UTF-8 cut off inside its last character (a file truncated by a copy) is still UTF-8.
+        let cut = "文本被截断了".as_bytes();
+        assert_eq!(detect(&cut[..cut.len() - 1], Some("cn"), 65536), (UTF_8, CharsetSource::Utf8Valid));
+        // Cut off inside a character that is not the last: not UTF-8.
+        let mut broken = cut[..4].to_vec();
+        broken.extend_from_slice(&cut[6..]);
+        assert_ne!(detect(&broken, Some("cn"), 65536).1, CharsetSource::Utf8Valid);
         let u16: Vec<u8> = "<p>hello</p>".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
         assert_eq!(sn(&u16).encoding, UTF_16LE);
     }

@@ -153,6 +153,9 @@ pub(crate) struct RegexGate {
     /// them holds no literal but ASCII ones (Cyrillic or Arabic text, where the literals are
     /// ASCII and Chinese).
     leads: [bool; 256],
+    /// `leads` as a range `lo..=hi` when it is one (E3–E9 when the literals are Chinese): a
+    /// range test vectorizes, a table lookup does not.
+    lead_range: Option<(u8, u8)>,
 }
 
 impl RegexGate {
@@ -202,12 +205,29 @@ impl RegexGate {
                 leads[usize::from(b)] = true;
             }
         }
-        RegexGate { literals, sets_of, gated, always, leads }
+        let lo = leads.iter().position(|&l| l);
+        let hi = leads.iter().rposition(|&l| l);
+        let lead_range = match (lo, hi) {
+            (Some(lo), Some(hi)) if leads[lo..=hi].iter().all(|&l| l) => Some((lo as u8, hi as u8)),
+            _ => None,
+        };
+        RegexGate { literals, sets_of, gated, always, leads, lead_range }
     }
 
     /// Whether `text` may hold a literal that is not ASCII (it has one of their lead bytes).
     fn may_hold_non_ascii_literals(&self, text: &str) -> bool {
-        !text.is_ascii() && text.bytes().any(|b| self.leads[usize::from(b)])
+        if text.is_ascii() {
+            return false;
+        }
+        let bytes = text.as_bytes();
+        match self.lead_range {
+            // 64 bytes at a time without an early exit inside, so that the test vectorizes
+            // (a Cyrillic text has none of these bytes and is read to its end).
+            Some((lo, hi)) => {
+                bytes.chunks(64).any(|chunk| chunk.iter().fold(false, |any, &b| any | (b.wrapping_sub(lo) <= hi - lo)))
+            }
+            None => bytes.iter().any(|&b| self.leads[usize::from(b)]),
+        }
     }
 
     /// Whether every rule runs on every text.
@@ -336,6 +356,30 @@ mod tests {
         assert_eq!(all(&gate, "visit www dot casino dot com"), vec![www]);
         assert_eq!(all(&gate, "visit www dot casino dot com, café"), vec![www]);
         assert_eq!(all(&gate, "посетите www dot casino dot com"), vec![www]);
+    }
+
+    #[test]
+    fn the_lead_byte_range_agrees_with_the_table() {
+        let lex = crate::Lexicon::shipped().unwrap();
+        let mut gate = RegexGate::new(lex.regex_rules().iter().map(|r| r.pattern.as_str()));
+        // The shipped literals' lead bytes are E3–E9, one range.
+        assert_eq!(gate.lead_range, Some((0xE3, 0xE9)));
+        // Either side of each end of the range, at the ends of 64-byte chunks and past them.
+        for c in ['ж', 'é', '\u{2000}', 'ぁ', '網', '零', '가', '😀'] {
+            for pos in [0, 1, 62, 63, 64, 65, 127, 128, 200] {
+                for tail in [0, 1, 70] {
+                    let t = format!("{}{c}{}", "a".repeat(pos), "b".repeat(tail));
+                    let want = t.bytes().any(|b| gate.leads[usize::from(b)]);
+                    assert_eq!(gate.may_hold_non_ascii_literals(&t), want, "{c:?} after {pos} bytes");
+                    let range = gate.lead_range.take();
+                    assert_eq!(gate.may_hold_non_ascii_literals(&t), want, "{c:?} after {pos} bytes, by the table");
+                    gate.lead_range = range;
+                }
+            }
+        }
+        // Lead bytes with a hole between them are no range.
+        assert_eq!(RegexGate::new(["加", "ж"]).lead_range, None);
+        assert_eq!(RegexGate::new(["加", "一"]).lead_range, Some((0xE4, 0xE5)));
     }
 
     #[test]

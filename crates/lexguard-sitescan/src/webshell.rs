@@ -137,7 +137,12 @@ struct Rule {
 pub struct Rules {
     rules: Vec<Rule>,
     needles: AhoCorasick,
-    sources: Vec<(Lang, Regex)>,
+    /// The needles, in lower case, by index.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests"))]
+    needle_names: Vec<String>,
+    /// Per language: its request-source regex, and the needles one of which every match of
+    /// it starts with (`None`: no such set, the regex always runs).
+    sources: Vec<(Lang, Regex, Option<Vec<usize>>)>,
     groups: Vec<(String, Regex)>,
     assign: Regex,
     direct: Regex,
@@ -186,14 +191,16 @@ impl Rules {
         let re = |id: &str, p: &str| {
             Regex::new(&p.replace(r"\b", r"(?-u:\b)")).map_err(|e| RuleError(format!("webshell rule {id}: {e}")))
         };
+        let mut needle_list: Vec<String> = Vec::new();
         let mut sources = Vec::new();
         for (name, p) in &file.sources {
             let lang: Lang = serde::Deserialize::deserialize(toml::Value::String(name.clone()))
                 .map_err(|_| RuleError(format!("webshell rules: unknown source language {name:?}")))?;
-            sources.push((lang, re(name, p)?));
+            let gate = literal_prefixes(&p.replace(r"\b", r"(?-u:\b)"))
+                .map(|prefixes| prefixes.into_iter().map(|n| needle_index(&mut needle_list, n)).collect());
+            sources.push((lang, re(name, p)?, gate));
         }
         let src_of = |lang: Lang| file.sources.get(lang_key(lang)).cloned().unwrap_or_else(|| "(?:$^)".into());
-        let mut needle_list: Vec<String> = Vec::new();
         let mut rules = Vec::new();
         let mut seen = HashSet::new();
         for spec in file.rule {
@@ -206,20 +213,7 @@ impl Rules {
                     pattern.push((lang, re(&spec.id, &p.replace("{SRC}", &src_of(lang)))?));
                 }
             }
-            let needles = spec
-                .needles
-                .iter()
-                .map(|n| {
-                    let n = n.to_ascii_lowercase();
-                    match needle_list.iter().position(|x| *x == n) {
-                        Some(i) => i,
-                        None => {
-                            needle_list.push(n);
-                            needle_list.len() - 1
-                        }
-                    }
-                })
-                .collect();
+            let needles = spec.needles.iter().map(|n| needle_index(&mut needle_list, n.to_ascii_lowercase())).collect();
             let check = match spec.check.as_deref() {
                 None => None,
                 Some("preg-e") => Some(Builtin::PregE),
@@ -267,6 +261,7 @@ impl Rules {
         Ok(Rules {
             rules,
             needles,
+            needle_names: needle_list,
             sources,
             groups,
             assign: re("assign", r"\$[A-Za-z_]\w*\s*(?:\[[^\]\n]*\]\s*)?\.?=")?,
@@ -299,12 +294,19 @@ impl Rules {
         self.rules.iter().filter_map(|r| Some((format!("webshell:{}", r.id), r.message_zh.clone()?))).collect()
     }
 
-    fn source(&self, lang: Lang) -> Option<&Regex> {
+    fn source(&self, lang: Lang) -> Option<&(Lang, Regex, Option<Vec<usize>>)> {
         let key = match lang {
             Lang::Image | Lang::Htaccess => Lang::Php,
             l => l,
         };
-        self.sources.iter().find(|(l, _)| *l == key).map(|(_, r)| r)
+        self.sources.iter().find(|(l, _, _)| *l == key)
+    }
+
+    /// Per language, the needles of its source gate (for tests).
+    #[cfg(test)]
+    fn needles_of_sources(&self) -> Vec<(Lang, Option<Vec<String>>)> {
+        let names = |g: &Vec<usize>| -> Vec<String> { g.iter().map(|&n| self.needle_names[n].clone()).collect() };
+        self.sources.iter().map(|(l, _, g)| (*l, g.as_ref().map(names))).collect()
     }
 
     /// Checks one file's content as `lang`.
@@ -336,8 +338,12 @@ impl Rules {
             content.into()
         };
         let code = &code[..];
-        let src = self.source(lang);
-        let has_src = src.is_some_and(|s| s.is_match(code));
+        let source = self.source(lang);
+        let src = source.map(|(_, r, _)| r);
+        // The regex runs only when a literal every match of it starts with is in the file.
+        let has_src = source.is_some_and(|(_, r, gate)| {
+            gate.as_ref().is_none_or(|g| g.iter().any(|&n| present[n])) && r.is_match(code)
+        });
         let (tainted, direct) = if lang == Lang::Php && has_src { self.taint(code) } else { Default::default() };
         let ctx = Ctx { code, lang, src, has_src, tainted: &tainted, direct: &direct };
         let mut out: Vec<Finding> = Vec::new();
@@ -459,7 +465,7 @@ impl Rules {
 
     /// Variables assigned from request input (two hops), minus sanitized ones.
     fn taint(&self, code: &[u8]) -> (HashSet<Vec<u8>>, HashSet<Vec<u8>>) {
-        let src = self.source(Lang::Php).expect("php source");
+        let (_, src, _) = self.source(Lang::Php).expect("php source");
         let sanitizer = |rhs: &[u8]| {
             let l = rhs.to_ascii_lowercase();
             [
@@ -649,6 +655,37 @@ struct Ctx<'a> {
     direct: &'a HashSet<Vec<u8>>,
 }
 
+/// The index of needle `n` (lower case) in `list`, added when new.
+fn needle_index(list: &mut Vec<String>, n: String) -> usize {
+    match list.iter().position(|x| *x == n) {
+        Some(i) => i,
+        None => {
+            list.push(n);
+            list.len() - 1
+        }
+    }
+}
+
+/// Literals, in lower case, one of which every match of `pattern` starts with (ignoring case),
+/// when there is such a finite set of ASCII literals none of which is empty.
+fn literal_prefixes(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let mut out: Vec<String> = Vec::new();
+    for lit in seq.literals()? {
+        let bytes = lit.as_bytes();
+        if bytes.is_empty() || !bytes.is_ascii() {
+            return None;
+        }
+        let l = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 fn lang_key(l: Lang) -> &'static str {
     match l {
         Lang::Php | Lang::Image | Lang::Htaccess => "php",
@@ -819,6 +856,49 @@ fn finding(rule: &Rule, code: &[u8], start: usize, end: usize, detail: Option<(S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_sources_are_gated_by_their_literal_prefixes() {
+        let r = Rules::shipped();
+        let names = r.needles_of_sources();
+        for (lang, gate) in &names {
+            eprintln!("{lang:?}: {gate:?}");
+        }
+        let php = &names.iter().find(|(l, _)| *l == Lang::Php).unwrap().1;
+        let php = php.as_ref().expect("the PHP source has literal prefixes");
+        for want in ["$_get", "$_post", "$_request", "$_cookie", "$_server", "${", "php://input", "getallheaders"] {
+            assert!(php.iter().any(|n| want.starts_with(n.as_str())), "{want} not covered by {php:?}");
+        }
+        // Every way the source regexes match: some needle of the gate is in the text (ignoring
+        // case), so the gate lets the regex run.
+        let texts = [
+            (Lang::Php, "eval($_GET['c']);"),
+            (Lang::Php, "eval( $_SERVER [ 'HTTP_X' ] );"),
+            (Lang::Php, "system(${'_POST'}['x']);"),
+            (Lang::Php, "$HTTP_POST_VARS['a']"),
+            (Lang::Php, "file_get_contents('php://input')"),
+            (Lang::Php, "getallheaders ()"),
+            (Lang::Php, "apache_request_headers()"),
+            (Lang::Asp, "eval REQUEST.Item(\"x\")"),
+            (Lang::Asp, "Execute request(\"x\")"),
+            (Lang::Aspx, "eval(Request.Form[\"x\"])"),
+            (Lang::Jsp, "Runtime.getRuntime().exec(request.getParameter(\"c\"))"),
+        ];
+        for (lang, text) in texts {
+            let (_, re, gate) = r.source(lang).unwrap();
+            assert!(re.is_match(text.as_bytes()), "{lang:?} source does not match {text:?}");
+            if let Some(gate) = gate {
+                let present: Vec<usize> =
+                    r.needles.find_overlapping_iter(text.as_bytes()).map(|m| m.pattern().as_usize()).collect();
+                assert!(gate.iter().any(|n| present.contains(n)), "{lang:?} gate shuts out {text:?}");
+            }
+        }
+        // The gate lets request input through to the rules that need it.
+        let found = r.check(Lang::Php, b"<?php eval($_GET['c']);");
+        assert!(found.iter().any(|f| f.rule == "webshell:php.eval-request"), "{found:?}");
+        let found = r.check(Lang::Php, b"<?php $h = getallheaders(); eval($h['X']);");
+        assert!(found.iter().any(|f| f.rule == "webshell:php.eval-request"), "{found:?}");
+    }
 
     #[test]
     fn shipped_rules_compile_with_unique_ids() {

@@ -137,12 +137,7 @@ struct Rule {
 pub struct Rules {
     rules: Vec<Rule>,
     needles: AhoCorasick,
-    /// The needles, in lower case, by index.
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests"))]
-    needle_names: Vec<String>,
-    /// Per language: its request-source regex, and the needles one of which every match of
-    /// it starts with (`None`: no such set, the regex always runs).
-    sources: Vec<(Lang, Regex, Option<Vec<usize>>)>,
+    sources: Vec<Source>,
     groups: Vec<(String, Regex)>,
     assign: Regex,
     direct: Regex,
@@ -150,6 +145,16 @@ pub struct Rules {
     var: Regex,
     assembled: Regex,
     preg: Regex,
+}
+
+/// The request input of one language.
+#[derive(Debug)]
+struct Source {
+    lang: Lang,
+    regex: Regex,
+    /// Needles one of which every match of `regex` starts with (`None`: no such set, the
+    /// regex always runs).
+    gate: Option<Vec<usize>>,
 }
 
 /// A problem in a rule file.
@@ -186,19 +191,17 @@ impl Rules {
     /// Rules from TOML text.
     pub fn parse(text: &str) -> Result<Rules, RuleError> {
         let file: RuleFile = toml::from_str(text).map_err(|e| RuleError(format!("webshell rules: {e}")))?;
-        // Word boundaries are ASCII (code is ASCII; Unicode boundaries would keep the fast
-        // automata off non-ASCII input).
         let re = |id: &str, p: &str| {
-            Regex::new(&p.replace(r"\b", r"(?-u:\b)")).map_err(|e| RuleError(format!("webshell rule {id}: {e}")))
+            Regex::new(&ascii_word_bounds(p)).map_err(|e| RuleError(format!("webshell rule {id}: {e}")))
         };
         let mut needle_list: Vec<String> = Vec::new();
         let mut sources = Vec::new();
         for (name, p) in &file.sources {
             let lang: Lang = serde::Deserialize::deserialize(toml::Value::String(name.clone()))
                 .map_err(|_| RuleError(format!("webshell rules: unknown source language {name:?}")))?;
-            let gate = literal_prefixes(&p.replace(r"\b", r"(?-u:\b)"))
+            let gate = literal_prefixes(&ascii_word_bounds(p))
                 .map(|prefixes| prefixes.into_iter().map(|n| needle_index(&mut needle_list, n)).collect());
-            sources.push((lang, re(name, p)?, gate));
+            sources.push(Source { lang, regex: re(name, p)?, gate });
         }
         let src_of = |lang: Lang| file.sources.get(lang_key(lang)).cloned().unwrap_or_else(|| "(?:$^)".into());
         let mut rules = Vec::new();
@@ -261,7 +264,6 @@ impl Rules {
         Ok(Rules {
             rules,
             needles,
-            needle_names: needle_list,
             sources,
             groups,
             assign: re("assign", r"\$[A-Za-z_]\w*\s*(?:\[[^\]\n]*\]\s*)?\.?=")?,
@@ -294,19 +296,12 @@ impl Rules {
         self.rules.iter().filter_map(|r| Some((format!("webshell:{}", r.id), r.message_zh.clone()?))).collect()
     }
 
-    fn source(&self, lang: Lang) -> Option<&(Lang, Regex, Option<Vec<usize>>)> {
+    fn source(&self, lang: Lang) -> Option<&Source> {
         let key = match lang {
             Lang::Image | Lang::Htaccess => Lang::Php,
             l => l,
         };
-        self.sources.iter().find(|(l, _, _)| *l == key)
-    }
-
-    /// Per language, the needles of its source gate (for tests).
-    #[cfg(test)]
-    fn needles_of_sources(&self) -> Vec<(Lang, Option<Vec<String>>)> {
-        let names = |g: &Vec<usize>| -> Vec<String> { g.iter().map(|&n| self.needle_names[n].clone()).collect() };
-        self.sources.iter().map(|(l, _, g)| (*l, g.as_ref().map(names))).collect()
+        self.sources.iter().find(|s| s.lang == key)
     }
 
     /// Checks one file's content as `lang`.
@@ -339,11 +334,10 @@ impl Rules {
         };
         let code = &code[..];
         let source = self.source(lang);
-        let src = source.map(|(_, r, _)| r);
+        let src = source.map(|s| &s.regex);
         // The regex runs only when a literal every match of it starts with is in the file.
-        let has_src = source.is_some_and(|(_, r, gate)| {
-            gate.as_ref().is_none_or(|g| g.iter().any(|&n| present[n])) && r.is_match(code)
-        });
+        let has_src = source
+            .is_some_and(|s| s.gate.as_ref().is_none_or(|g| g.iter().any(|&n| present[n])) && s.regex.is_match(code));
         let (tainted, direct) = if lang == Lang::Php && has_src { self.taint(code) } else { Default::default() };
         let ctx = Ctx { code, lang, src, has_src, tainted: &tainted, direct: &direct };
         let mut out: Vec<Finding> = Vec::new();
@@ -465,7 +459,7 @@ impl Rules {
 
     /// Variables assigned from request input (two hops), minus sanitized ones.
     fn taint(&self, code: &[u8]) -> (HashSet<Vec<u8>>, HashSet<Vec<u8>>) {
-        let (_, src, _) = self.source(Lang::Php).expect("php source");
+        let src = &self.source(Lang::Php).expect("php source").regex;
         let sanitizer = |rhs: &[u8]| {
             let l = rhs.to_ascii_lowercase();
             [
@@ -653,6 +647,12 @@ struct Ctx<'a> {
     has_src: bool,
     tainted: &'a HashSet<Vec<u8>>,
     direct: &'a HashSet<Vec<u8>>,
+}
+
+/// `pattern` with ASCII word boundaries (code is ASCII; Unicode boundaries would keep the fast
+/// automata off non-ASCII input).
+fn ascii_word_bounds(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)")
 }
 
 /// The index of needle `n` (lower case) in `list`, added when new.
@@ -859,16 +859,14 @@ mod tests {
 
     #[test]
     fn request_sources_are_gated_by_their_literal_prefixes() {
-        let r = Rules::shipped();
-        let names = r.needles_of_sources();
-        for (lang, gate) in &names {
-            eprintln!("{lang:?}: {gate:?}");
-        }
-        let php = &names.iter().find(|(l, _)| *l == Lang::Php).unwrap().1;
-        let php = php.as_ref().expect("the PHP source has literal prefixes");
+        let file: RuleFile = toml::from_str(SHIPPED_RULES).unwrap();
+        let php =
+            literal_prefixes(&ascii_word_bounds(&file.sources["php"])).expect("the PHP source has literal prefixes");
         for want in ["$_get", "$_post", "$_request", "$_cookie", "$_server", "${", "php://input", "getallheaders"] {
             assert!(php.iter().any(|n| want.starts_with(n.as_str())), "{want} not covered by {php:?}");
         }
+        let r = Rules::shipped();
+        assert_eq!(r.source(Lang::Php).and_then(|s| s.gate.as_ref()).map(Vec::len), Some(php.len()));
         // Every way the source regexes match: some needle of the gate is in the text (ignoring
         // case), so the gate lets the regex run.
         let texts = [
@@ -885,9 +883,9 @@ mod tests {
             (Lang::Jsp, "Runtime.getRuntime().exec(request.getParameter(\"c\"))"),
         ];
         for (lang, text) in texts {
-            let (_, re, gate) = r.source(lang).unwrap();
-            assert!(re.is_match(text.as_bytes()), "{lang:?} source does not match {text:?}");
-            if let Some(gate) = gate {
+            let source = r.source(lang).unwrap();
+            assert!(source.regex.is_match(text.as_bytes()), "{lang:?} source does not match {text:?}");
+            if let Some(gate) = &source.gate {
                 let present: Vec<usize> =
                     r.needles.find_overlapping_iter(text.as_bytes()).map(|m| m.pattern().as_usize()).collect();
                 assert!(gate.iter().any(|n| present.contains(n)), "{lang:?} gate shuts out {text:?}");

@@ -525,8 +525,8 @@ impl Scanner {
                 f.path_base64 = b;
                 // The saved copy is inflated only when evidence is kept (a scan of part of the
                 // tree lists everything else as deleted).
-                let copy = if manifest.is_some() { base.copy(e).ok().flatten() } else { None };
-                if let (Some(m), Some(copy)) = (manifest.as_mut(), copy) {
+                let kept = manifest.as_mut().and_then(|m| Some((m, base.copy(e).ok().flatten()?)));
+                if let Some((m, copy)) = kept {
                     if let Ok(obj) = evidence::store(m.dir(), &copy, &e.sha256) {
                         f.evidence = Some(obj.clone());
                         let rec = Record {

@@ -281,8 +281,8 @@ impl fmt::Debug for Auto {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auto")
             .field("heap_bytes", &self.heap_bytes())
-            .field("full", &self.full.source.as_ref().map(|_| self.full.dfa.get().is_some()))
-            .field("latin", &self.latin.source.as_ref().map(|_| self.latin.dfa.get().is_some()))
+            .field("full", &self.full)
+            .field("latin", &self.latin)
             .finish()
     }
 }
@@ -295,6 +295,13 @@ struct LazyDfa {
     dfa: OnceLock<Option<AhoCorasickEngine>>,
     /// Bytes of haystacks for this DFA searched so far without it.
     seen: AtomicUsize,
+}
+
+impl fmt::Debug for LazyDfa {
+    /// `None` when not worth building, else whether it is built.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.source.as_ref().map(|_| self.dfa.get().is_some()).fmt(f)
+    }
 }
 
 impl LazyDfa {

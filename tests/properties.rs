@@ -41,7 +41,7 @@ fn shipped_pair() -> &'static (Filter, Filter) {
     static F: OnceLock<(Filter, Filter)> = OnceLock::new();
     F.get_or_init(|| {
         let auto = Filter::new();
-        auto.warm_up(); // Otherwise the DFAs come only after 16 MiB of Latin text each.
+        auto.warm_up(); // Otherwise the DFAs come only after megabytes of Latin text each.
         (auto, Filter::builder().engine(EngineKind::DoubleArray).build().unwrap())
     })
 }

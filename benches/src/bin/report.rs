@@ -226,7 +226,7 @@ fn text_report(path: &str, reps: usize, cold: bool, profile: Option<&(String, u6
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let shipped = Filter::new();
-    // Steady state: the DFA for Latin text, which would otherwise come after 16 MiB.
+    // Steady state: the DFAs for Latin text, which would otherwise come later.
     shipped.warm_up();
     let shipped_da = Filter::builder().engine(EngineKind::DoubleArray).build().expect("the shipped lexicon loads");
     let empty = filter_from_list(String::new(), NormalizeOptions::new(), EngineKind::DoubleArray);

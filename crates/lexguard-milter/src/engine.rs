@@ -58,8 +58,8 @@ impl Engine {
             b = b.source(ListSource::Text { origin: format!("overlay:{name}"), name, text });
         }
         let filter = b.build().map_err(|e| e.to_string())?;
-        // The DFAs for Latin text, which the filter builds by itself only after 16 MiB of such
-        // text each: here, at start and reload, off the mail path.
+        // The DFAs for Latin text, which the filter builds by itself only once they would have
+        // paid for themselves: here, at start and reload, off the mail path.
         filter.warm_up();
         let policy = Policy::default_of(&config);
         let mut domain_policies: Vec<(String, Policy)> =

@@ -225,8 +225,9 @@ pub(crate) fn build_main(
         lex.add_text(&allow_file(cat), &origin(dir, &allow_file(cat)), &ov.allow_text(cat, None))?;
     }
     let main = Filter::builder().normalize(options).build_lexicon(lex)?;
-    // The default engine builds its DFAs for Latin text by itself only after 16 MiB of such
-    // text each; a service wants them from the start, built here, off the request path.
+    // The default engine builds its DFAs for Latin text by itself only once they would have
+    // paid for themselves; a service wants them from the start, built here, off the request
+    // path.
     main.warm_up();
     Ok(main)
 }

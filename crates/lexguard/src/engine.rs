@@ -34,7 +34,7 @@ pub enum EngineKind {
     /// The double array, with DFAs for text that is mostly not Chinese, Japanese or Korean
     /// when the patterns hold enough Latin ones and are few enough: one over the patterns
     /// without a CJK character for text without one, one over all for the rest (each is built
-    /// once 16 MiB of text for it have been searched, or by `Filter::warm_up`).
+    /// once it would have paid for itself, or by `Filter::warm_up`).
     #[default]
     Auto,
     /// A double-array trie walked from each position, with `daachorse`'s charwise automaton
@@ -234,16 +234,25 @@ const AUTO_MAX_DFA_BYTES: usize = 64 << 20;
 /// Share of bytes (in 1/256) in CJK characters below which a haystack goes to the DFA: 1/8.
 const AUTO_CJK_SHARE: usize = 32;
 
-/// Bytes of DFA-bound haystacks the double array searches before [`Auto`] builds its DFA:
-/// the build (~120 ms for the shipped lexicon) costs about what the DFA saves over 15 MB of
-/// Latin text (1/90 − 1/300 s per MB). A one-shot check of a short text never pays for it; a
-/// daemon calls [`Engine::warm_up`] at start instead.
-const AUTO_BUILD_AFTER: usize = 16 << 20;
+/// Bytes of DFA-bound haystacks the double array searches before [`Auto`] builds a DFA: the
+/// DFA's estimated size ([`dfa_estimate`]) divided by this.
+///
+/// A DFA is built once the time the double array has spent on its haystacks beyond what the
+/// DFA would have spent equals the build's: the ski-rental rule, which at the break-even never
+/// costs more than twice the better choice made in hindsight. The build's time follows the
+/// DFA's size, and the estimate bounds that. Measured (2026-12-07, 2-vCPU Intel Xeon, shipped
+/// lexicon, 3 runs): the DFA over the 2,493 patterns without a CJK character (estimate 4.8 MB)
+/// builds in 20–22 ms and saves ~8 ms per MB of text (the double array ~90 MB/s, the DFA
+/// ~385): worth it after ~2.5 MB, where this builds it after 1.6 MB. The DFA over all 9,967
+/// (estimate 50.7 MB) builds in 101–105 ms and saves ~7.7 ms per MB: worth it after ~13 MB,
+/// where this says 16.9 MB. A one-shot check of a short text never pays for either; a daemon
+/// calls [`Engine::warm_up`] at start instead.
+const AUTO_BUILD_AFTER_DIVISOR: usize = 3;
 
 /// [`EngineKind::Auto`]: the double array, and for haystacks that are mostly not CJK an
-/// aho-corasick DFA over the same patterns, built once [`AUTO_BUILD_AFTER`] bytes of such
-/// haystacks have been searched (or by [`Engine::warm_up`]). Both report the same
-/// leftmost-longest matches with the same values, so which one ran is invisible above this
+/// aho-corasick DFA over the same patterns, built once enough such haystacks have been searched
+/// to pay for it (see [`AUTO_BUILD_AFTER_DIVISOR`]; or by [`Engine::warm_up`]). Both report the
+/// same leftmost-longest matches with the same values, so which one ran is invisible above this
 /// module.
 ///
 /// Measured with the shipped lexicon (9,967 patterns), each automaton alone over text already
@@ -273,8 +282,6 @@ struct Auto {
     full: LazyDfa,
     /// Over the patterns without a CJK character: for haystacks without one.
     latin: LazyDfa,
-    /// [`AUTO_BUILD_AFTER`], lowered in tests.
-    build_after: usize,
 }
 
 impl fmt::Debug for Auto {
@@ -287,14 +294,17 @@ impl fmt::Debug for Auto {
     }
 }
 
-/// A DFA built when first worth it: once [`AUTO_BUILD_AFTER`] bytes of the haystacks it is
-/// for have been searched without it.
+/// A DFA built when first worth it: once `build_after` bytes of the haystacks it is for have
+/// been searched without it.
 struct LazyDfa {
     /// What the DFA is built from, when it is worth building.
     source: Option<(Vec<String>, Vec<u32>)>,
     dfa: OnceLock<Option<AhoCorasickEngine>>,
     /// Bytes of haystacks for this DFA searched so far without it.
     seen: AtomicUsize,
+    /// Bytes of haystacks after which it is built (see [`AUTO_BUILD_AFTER_DIVISOR`]);
+    /// lowered in tests.
+    build_after: usize,
 }
 
 impl fmt::Debug for LazyDfa {
@@ -309,22 +319,23 @@ impl LazyDfa {
     /// double array down and few enough bytes for a DFA. The pairs are copied only then.
     fn new<'p>(pairs: impl Iterator<Item = (&'p String, &'p u32)> + Clone) -> LazyDfa {
         let ascii_led = pairs.clone().filter(|(p, _)| p.as_bytes().first().is_some_and(u8::is_ascii)).count();
-        let worth = ascii_led >= AUTO_MIN_ASCII_PATTERNS
-            && dfa_estimate(pairs.clone().map(|(p, _)| p.as_str())) <= AUTO_MAX_DFA_BYTES;
+        let estimate = dfa_estimate(pairs.clone().map(|(p, _)| p.as_str()));
+        let worth = ascii_led >= AUTO_MIN_ASCII_PATTERNS && estimate <= AUTO_MAX_DFA_BYTES;
         LazyDfa {
             source: worth.then(|| pairs.map(|(p, &v)| (p.clone(), v)).unzip()),
             dfa: OnceLock::new(),
             seen: AtomicUsize::new(0),
+            build_after: estimate / AUTO_BUILD_AFTER_DIVISOR,
         }
     }
 
     /// The DFA for a haystack of `len` bytes, if it is built or now worth building.
-    fn for_hay(&self, len: usize, build_after: usize) -> Option<&AhoCorasickEngine> {
+    fn for_hay(&self, len: usize) -> Option<&AhoCorasickEngine> {
         self.source.as_ref()?;
         if let Some(built) = self.dfa.get() {
             return built.as_ref();
         }
-        if self.seen.fetch_add(len, Relaxed).saturating_add(len) < build_after {
+        if self.seen.fetch_add(len, Relaxed).saturating_add(len) < self.build_after {
             return None;
         }
         self.build()
@@ -353,12 +364,7 @@ impl Auto {
     fn build(patterns: &[String], values: &[u32]) -> Result<Auto, Error> {
         let da = DoubleArray::build(patterns, values)?;
         let pairs = patterns.iter().zip(values);
-        Ok(Auto {
-            da,
-            full: LazyDfa::new(pairs.clone()),
-            latin: LazyDfa::new(pairs.filter(|(p, _)| !holds_cjk(p))),
-            build_after: AUTO_BUILD_AFTER,
-        })
+        Ok(Auto { da, full: LazyDfa::new(pairs.clone()), latin: LazyDfa::new(pairs.filter(|(p, _)| !holds_cjk(p))) })
     }
 
     /// The DFA, if this haystack should use one.
@@ -368,9 +374,9 @@ impl Auto {
             return None;
         }
         if leads == 0 && self.latin.source.is_some() {
-            return self.latin.for_hay(hay.len(), self.build_after);
+            return self.latin.for_hay(hay.len());
         }
-        self.full.for_hay(hay.len(), self.build_after)
+        self.full.for_hay(hay.len())
     }
 }
 
@@ -507,7 +513,12 @@ mod tests {
     impl LazyDfa {
         /// A DFA over `patterns` however few they are.
         fn forced(patterns: Vec<String>, values: Vec<u32>) -> LazyDfa {
-            LazyDfa { source: Some((patterns, values)), dfa: OnceLock::new(), seen: AtomicUsize::new(0) }
+            LazyDfa {
+                source: Some((patterns, values)),
+                dfa: OnceLock::new(),
+                seen: AtomicUsize::new(0),
+                build_after: 0,
+            }
         }
 
         fn is_built(&self) -> bool {
@@ -530,8 +541,12 @@ mod tests {
         assert!(
             latin.0.iter().zip(&latin.1).all(|(p, &v)| !p.contains(['赌', '女', '「']) && pats[v as usize / 3] == *p)
         );
-        // Each DFA comes once more than the first hay's bytes of text for it are searched.
-        auto.build_after = 60;
+        // Each DFA is built for a third of its estimated size in text, so the smaller one
+        // sooner.
+        assert_eq!(auto.full.build_after, dfa_estimate(pats.iter().map(String::as_str)) / 3);
+        assert!(auto.latin.build_after < auto.full.build_after);
+        // Here each comes once more than the first hay's bytes of text for it are searched.
+        (auto.full.build_after, auto.latin.build_after) = (60, 60);
 
         let mixed = "get free money now w1x w12x w39x free moneyw3x av女优 avx";
         let latin = "free mone free money w7x";
@@ -564,7 +579,7 @@ mod tests {
         assert_eq!(picked(hays[2]), None);
         // Text that is mostly CJK does not count.
         let mut cjk = Auto::build(&pats, &values).unwrap();
-        cjk.build_after = 1;
+        (cjk.full.build_after, cjk.latin.build_after) = (1, 1);
         run(&cjk, hays[2], false);
         assert!(!cjk.full.is_built() && !cjk.latin.is_built());
         let warmed = Auto::build(&pats, &values).unwrap();
@@ -647,7 +662,6 @@ mod tests {
                 pats.iter().zip(&values).filter(|(p, _)| !holds_cjk(p)).map(|(p, &v)| (p.clone(), v)).unzip();
             auto.full = LazyDfa::forced(pats.clone(), values.clone());
             auto.latin = LazyDfa::forced(latin, latin_values);
-            auto.build_after = 0;
             let ac = AhoCorasickEngine::build(&pats, &values).unwrap();
             proptest::prop_assert_eq!(matches_of(&auto, &hay, restart_every), matches_of(&ac, &hay, restart_every));
         }

@@ -234,7 +234,7 @@ pub struct FilterStats {
     /// Regex rules.
     pub regexes: usize,
     /// Heap memory of the automata built so far ([`EngineKind::Auto`] builds each of its DFAs
-    /// once 16 MiB of text for it have been checked, or at [`Filter::warm_up`]).
+    /// once enough text for it has been checked to pay for it, or at [`Filter::warm_up`]).
     pub heap_bytes: usize,
 }
 
@@ -398,11 +398,11 @@ impl Filter {
 
     /// Builds now what the engine would otherwise build later: with the default
     /// [`EngineKind::Auto`], the DFAs for text that is mostly not CJK (for the shipped lexicon:
-    /// for text without a CJK character ~15 ms and ~5 MB, for text with a few ~120 ms and
-    /// ~28 MB), each of which it builds by itself once 16 MiB of text for it have been checked,
-    /// as that is where the build pays for itself. Long-running processes that check Latin
-    /// text call it after building a filter, off their request path, so that they are fast
-    /// from the start and no request waits for the build. Does nothing when there is nothing left to build.
+    /// for text without a CJK character ~20 ms and ~5 MB, for text with a few ~100 ms and
+    /// ~28 MB), each of which it builds by itself once it would have paid for itself (after
+    /// ~1.6 MB and ~17 MB of text for it). Long-running processes that check Latin text call
+    /// it after building a filter, off their request path, so that they are fast from the start
+    /// and no request waits for the build. Does nothing when there is nothing left to build.
     ///
     /// ```
     /// let filter = lexguard::Filter::new();

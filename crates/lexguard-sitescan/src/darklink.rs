@@ -802,8 +802,12 @@ impl ScriptCheck {
             ),
             ua_words: UA_WORDS.map(memchr::memmem::Finder::new),
             packed: re(r"eval\s*\(\s*function\s*\(\s*p\s*,\s*a\s*,\s*c\s*,\s*k\s*,\s*e\s*,\s*[dr]\s*\)"),
+            // Searched in the script lowered too. Ignoring case, its prefilter looked for every
+            // letter case of its seven leading words: 14 % of the samples of a darklink-only
+            // scan of the benchmark tree's JS and PHP (one thread), where a scan with it lowered
+            // took 17 % less CPU time (median of 5 interleaved pairs).
             ua: re(
-                r#"(?i)HTTP_USER_AGENT|HTTP_REFERER|navigator\s*\.\s*userAgent|document\s*\.\s*referrer|getHeader\s*\(\s*"(?:User-Agent|Referer)"|ServerVariables\s*\(\s*"HTTP_(?:USER_AGENT|REFERER)"|Request\s*\.\s*(?:UserAgent|UrlReferrer)"#,
+                r#"http_user_agent|http_referer|navigator\s*\.\s*useragent|document\s*\.\s*referrer|getheader\s*\(\s*"(?:user-agent|referer)"|servervariables\s*\(\s*"http_(?:user_agent|referer)"|request\s*\.\s*(?:useragent|urlreferrer)"#,
             ),
             spider: re(
                 r"(?i)baiduspider|googlebot|sogou|360spider|haosouspider|yisouspider|bingbot|bytespider|\bspider\b|baidu\.com|google\.(?:com|cn)|sogou\.com|\bso\.com|sm\.cn|bing\.com|soso\.com",
@@ -1022,32 +1026,26 @@ impl ScriptCheck {
         if !self.names_ua(lower) {
             return None;
         }
-        for m in self.ua.find_iter(text) {
-            let win_end = floor_boundary(text, m.end() + 400);
-            let Some(s) = self.spider.find(&text[m.end()..win_end]) else { continue };
-            let s_end = m.end() + s.end();
+        // Lowering keeps every offset: the match's range is the same in `text`.
+        for m in self.ua.find_iter(lower) {
+            let (start, ua_end) = (m.start(), m.end());
+            let win_end = floor_boundary(text, ua_end + 400);
+            let Some(s) = self.spider.find(&text[ua_end..win_end]) else { continue };
+            let s_end = ua_end + s.end();
             let act_end = floor_boundary(text, s_end + 800);
             if let Some(a) = self.action.find(&text[s_end..act_end]) {
                 let end = s_end + a.end();
+                let ua = &text[start..ua_end];
                 let mut f = Finding::new(Kind::Darklink, "darklink:cloaking", 4);
                 f.category = Some("cloaking".into());
-                f.message = Some(format!(
-                    "cloaking: {} checked for {:?}, then {:?}",
-                    m.as_str(),
-                    s.as_str(),
-                    a.as_str().trim()
-                ));
-                f.message_zh = Some(format!(
-                    "搜索引擎伪装：先判断 {} 是否为“{}”，随后执行“{}”",
-                    m.as_str(),
-                    s.as_str(),
-                    a.as_str().trim()
-                ));
+                f.message = Some(format!("cloaking: {ua} checked for {:?}, then {:?}", s.as_str(), a.as_str().trim()));
+                f.message_zh =
+                    Some(format!("搜索引擎伪装：先判断 {ua} 是否为“{}”，随后执行“{}”", s.as_str(), a.as_str().trim()));
                 let snip: String =
-                    text[m.start()..end].chars().take(200).collect::<String>().replace(['\n', '\r', '\t'], " ");
+                    text[start..end].chars().take(200).collect::<String>().replace(['\n', '\r', '\t'], " ");
                 f.highlight = Some([0, snip.len()]);
                 f.snippet = Some(snip);
-                return Some((f, m.start()..end));
+                return Some((f, start..end));
             }
         }
         None
@@ -1222,9 +1220,10 @@ mod tests {
             "Request . UrlReferrer",
         ];
         for f in forms {
-            // Each form in three letter cases: the pattern and the words ignore case.
+            // Each form in three letter cases: the pattern and the words are searched in the
+            // text lowered.
             for t in [f.to_string(), f.to_ascii_lowercase(), f.to_ascii_uppercase()] {
-                assert!(c.ua.is_match(&t), "{t}");
+                assert!(c.ua.is_match(&t.to_ascii_lowercase()), "{t}");
                 assert!(c.names_ua(&t.to_ascii_lowercase()), "{t}");
             }
         }

@@ -763,9 +763,10 @@ impl Normalizer {
                             continue;
                         }
                         [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),
-                        [b0 @ 0xC0..=0xDF, b1, ..] => (u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F), 2),
-                        [b0 @ 0xE0..=0xEF, b1, b2, ..] => (cp3(b0, b1, b2), 3),
-                        _ => break,
+                        _ => match two_or_three_byte_cp(&bytes[i..]) {
+                            Some(found) => found,
+                            None => break,
+                        },
                     };
                     if table.is_same_letter_cp(cp) {
                         i += len;
@@ -822,11 +823,7 @@ impl Normalizer {
     /// (one the fast path inside words writes).
     #[inline]
     fn folds_to_one_letter(&self, rest: &[u8]) -> bool {
-        let cp = match *rest {
-            [b0 @ 0xC0..=0xDF, b1, ..] => u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F),
-            [b0 @ 0xE0..=0xEF, b1, b2, ..] => cp3(b0, b1, b2),
-            _ => return false,
-        };
+        let Some((cp, _)) = two_or_three_byte_cp(rest) else { return false };
         let table = &*self.table;
         table.is_same_letter_cp(cp)
             || char::from_u32(cp).is_some_and(|c| {
@@ -917,6 +914,17 @@ fn small_letters_prefix(x: u64) -> usize {
 #[inline(always)]
 pub(crate) fn cp3(b0: u8, b1: u8, b2: u8) -> u32 {
     u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F)
+}
+
+/// The code point and length of the two- or three-byte UTF-8 sequence `rest` starts with, in
+/// valid UTF-8; `None` when it starts with an ASCII byte or a four-byte sequence.
+#[inline(always)]
+fn two_or_three_byte_cp(rest: &[u8]) -> Option<(u32, usize)> {
+    match *rest {
+        [b0 @ 0xC0..=0xDF, b1, ..] => Some((u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F), 2)),
+        [b0 @ 0xE0..=0xEF, b1, b2, ..] => Some((cp3(b0, b1, b2), 3)),
+        _ => None,
+    }
 }
 
 /// Decodes the UTF-8 character at `input[pos]` (`pos < input.len()`): `Ok((char, len))`, or

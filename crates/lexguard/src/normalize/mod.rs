@@ -916,8 +916,8 @@ pub(crate) fn cp3(b0: u8, b1: u8, b2: u8) -> u32 {
     u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F)
 }
 
-/// The code point and length of the two- or three-byte UTF-8 sequence `rest` starts with, in
-/// valid UTF-8; `None` when it starts with an ASCII byte or a four-byte sequence.
+/// The code point and length of the two- or three-byte UTF-8 sequence `rest` (valid UTF-8)
+/// starts with; `None` for anything else (an ASCII byte, a four-byte sequence, the end).
 #[inline(always)]
 fn two_or_three_byte_cp(rest: &[u8]) -> Option<(u32, usize)> {
     match *rest {

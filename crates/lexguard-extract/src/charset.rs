@@ -146,15 +146,14 @@ pub fn detect(bytes: &[u8], tld: Option<&str>, limit: usize) -> (&'static Encodi
     if simdutf8::basic::from_utf8(bytes).is_ok() {
         return (UTF_8, CharsetSource::Utf8Valid);
     }
-    let first = bytes.iter().position(|&b| b >= 0x80).unwrap_or(bytes.len());
-    match std::str::from_utf8(&bytes[first..]) {
-        Ok(_) => return (UTF_8, CharsetSource::Utf8Valid),
+    match std::str::from_utf8(bytes) {
         // A sequence cut off at the very end still reads as UTF-8.
-        Err(e) if e.error_len().is_none() && e.valid_up_to() + first > bytes.len().saturating_sub(4) => {
+        Err(e) if e.error_len().is_none() && e.valid_up_to() > bytes.len().saturating_sub(4) => {
             return (UTF_8, CharsetSource::Utf8Valid);
         }
-        Err(_) => {}
+        _ => {}
     }
+    let first = bytes.iter().position(|&b| b >= 0x80).unwrap_or(bytes.len());
     let start = first.saturating_sub(64);
     let end = (start + limit).min(bytes.len());
     let mut det = EncodingDetector::new(Iso2022JpDetection::Deny);

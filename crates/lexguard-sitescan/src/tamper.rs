@@ -261,7 +261,8 @@ impl Baseline {
                 header.format
             )));
         }
-        let mut entries: Vec<HashMap<Vec<u8>, Entry>> = Vec::new();
+        let mut entries: Vec<HashMap<Vec<u8>, Entry>> =
+            std::iter::repeat_with(HashMap::new).take(header.roots.len()).collect();
         for (i, line) in lines.enumerate() {
             let line = line?;
             if line.is_empty() {
@@ -275,9 +276,6 @@ impl Baseline {
                     e.root,
                     header.roots.len()
                 )));
-            }
-            if entries.len() <= e.root {
-                entries.resize_with(e.root + 1, HashMap::new);
             }
             entries[e.root].insert(e.raw_path(), e);
         }

@@ -334,6 +334,9 @@ pub(crate) struct Normalizer {
     /// Whether runs of unchanged characters take the fast paths; off only in tests, which
     /// check that both ways agree.
     fast: bool,
+    /// Bit per ASCII character that is noise folded to one character (`step` gives it to
+    /// `noise`): the gaps between words on the fast path.
+    ascii_noise: u128,
 }
 
 /// The ASCII letter a leetspeak character stands for.
@@ -353,7 +356,14 @@ fn leet_letter(c: char) -> Option<char> {
 
 impl Normalizer {
     pub(crate) fn new(opts: NormalizeOptions) -> Normalizer {
-        Normalizer { table: FoldTable::get(opts.fold_steps()), opts, fast: true }
+        let table = FoldTable::get(opts.fold_steps());
+        let ascii_noise = (0..128u8)
+            .filter(|&b| {
+                let e = table.lookup(char::from(b));
+                e.class().is_noise() && !e.is_multi()
+            })
+            .fold(0, |bits, b| bits | 1 << b);
+        Normalizer { table, opts, fast: true, ascii_noise }
     }
 
     /// Whether [`Normalizer::new`] with `opts` will have to build its folding table first
@@ -722,7 +732,7 @@ impl Normalizer {
                         }
                     };
                 }
-                loop {
+                'word: loop {
                     // Small letters eight at a time, most of a word.
                     if small_same {
                         while let Some(chunk) = bytes.get(i..i + 8) {
@@ -774,7 +784,64 @@ impl Normalizer {
                         continue;
                     }
                     if cp < 0x80 {
-                        break;
+                        // A gap of ASCII noise after the word (`, `, `.\n`, `  `, ` - `), maybe
+                        // numbers in it (`, 2024 `), then the letter that starts the next word:
+                        // the state machine's own `noise` for each noise character and `kept`
+                        // for each digit and the letter (its `close_gap` writes the gap), without
+                        // leaving this path for `step` and coming back one word later. What
+                        // `step` would give leetspeak a look at never comes here: a digit or
+                        // `$` right after a letter. Anything else after the gap goes to `step`.
+                        if !self.is_ascii_noise(cp as u8) {
+                            break;
+                        }
+                        flush!();
+                        (lowered, crossed) = (false, false);
+                        loop {
+                            while let Some(&b) = bytes.get(i) {
+                                if b >= 0x80 {
+                                    break;
+                                }
+                                let e = table.lookup(char::from(b));
+                                let class = match e.class() {
+                                    _ if e.is_multi() => break,
+                                    k @ (Class::Space | Class::Symbol | Class::Punct) => k,
+                                    Class::LeetSym if !self.may_be_leet(st) => Class::Symbol,
+                                    _ => break,
+                                };
+                                if sink.before(base + i, st) {
+                                    return false;
+                                }
+                                self.noise(st, e.char(), class, base + i);
+                                i += 1;
+                            }
+                            run = i;
+                            let (cp, len) = match bytes[i..] {
+                                [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),
+                                _ => match two_or_three_byte_cp(&bytes[i..]) {
+                                    Some(found) => found,
+                                    None => break 'word,
+                                },
+                            };
+                            let Some(c) = char::from_u32(cp) else { break 'word };
+                            let e = table.lookup(c);
+                            let class = match e.class() {
+                                _ if e.is_multi() => break 'word,
+                                Class::Letter => Class::Letter,
+                                Class::Digit if !self.may_be_leet(st) => Class::Digit,
+                                _ => break 'word,
+                            };
+                            if sink.before(base + i, st) {
+                                return false;
+                            }
+                            let orig = (base + i, base + i + len);
+                            self.kept(st, e.char(), class, orig, e.flags(), &input[orig.1..], sink);
+                            i += len;
+                            run = i;
+                            if class == Class::Letter {
+                                tok = st.tok_len;
+                                continue 'word;
+                            }
+                        }
                     }
                     let Some(c) = char::from_u32(cp) else { break };
                     let e = table.lookup(c);
@@ -817,6 +884,20 @@ impl Normalizer {
             self.step(c, at, base + i, &input[base + i..], st, sink);
         }
         true
+    }
+
+    /// Whether `step` would ask [`Normalizer::leet_applies`] about a digit or `$` coming now:
+    /// only right after a letter, with no gap in between.
+    #[inline(always)]
+    fn may_be_leet(&self, st: &State) -> bool {
+        self.opts.leet && st.gap_len == 0 && st.last == Last::Letter
+    }
+
+    /// Whether the ASCII byte `b` is noise (whitespace, punctuation, symbols) that `step` hands
+    /// to `noise` as it is.
+    #[inline(always)]
+    fn is_ascii_noise(&self, b: u8) -> bool {
+        b < 0x80 && self.ascii_noise >> b & 1 != 0
     }
 
     /// Whether `rest` starts with a two- or three-byte character that `step` keeps as one letter

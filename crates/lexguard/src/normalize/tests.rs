@@ -163,7 +163,8 @@ mod fast_paths {
     ];
 
     /// Words and spacing that exercise the run across spaces (`free money`, `v i a`, `a Bc`),
-    /// the gaps written between words (`free, money`, line breaks), and words with letters
+    /// the gaps written between words (`free, money`, line breaks, gaps too long to skip
+    /// single letters between punctuation, numbers and `$` in gaps), and words with letters
     /// folded to one other letter or invisible marks inside (`привет`, `café`, `नमस्ते`,
     /// `ﬁ` and `㍿` expand, `ｆ` is full width).
     const PIECES: &[&str] = &[
@@ -198,6 +199,16 @@ mod fast_paths {
         "ab ﬁx",
         "ёж",
         "ab c",
+        " -- ",
+        "\n\n    *** ==\n",
+        "(\"",
+        "' ",
+        "x, y",
+        "e. ",
+        ", 2024 ",
+        " $id",
+        "4$ ",
+        "2nd",
     ];
 
     fn text() -> impl Strategy<Value = String> {

@@ -700,7 +700,9 @@ impl Normalizer {
             // would write such a space as it is and start a new token. Letters that fold to one
             // other letter (`а` → `a`, `é` → `e`, `Д` → `д`) and invisible characters (`्`, a
             // soft hyphen) inside the word are written or noted here too, as `step` would: they
-            // end the run, and a new one starts after them.
+            // end the run, and a new one starts after them. So are other gaps of ASCII noise and
+            // the words after them (see below): the path is left for `step` only at characters
+            // that need its look-ahead or are rare in Latin text.
             if self.fast && st.gap_len == 0 && st.last == Last::Letter {
                 let entry = i;
                 let mut tok = st.tok_len;

@@ -334,10 +334,34 @@ pub(crate) struct Normalizer {
     /// Whether runs of unchanged characters take the fast paths; off only in tests, which
     /// check that both ways agree.
     fast: bool,
-    /// Bit per ASCII character that is noise folded to one character (`step` gives it to
-    /// `noise`): the gaps between words on the fast path.
-    ascii_noise: u128,
+    /// What each ASCII character is in a gap between words on the fast path.
+    ascii_gap: [GapByte; 128],
 }
+
+/// What an ASCII character is in a gap between words (see [`Normalizer::ascii_noise`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct GapByte {
+    /// [`GAP_END`], [`GAP_SPACE`], [`GAP_SYMBOL`], [`GAP_PUNCT`] or [`GAP_LEET`].
+    kind: u8,
+    /// The punctuation a gap holding it is written as (0 unless `GAP_PUNCT`).
+    punct: u8,
+}
+
+/// Not noise: the gap ends before it.
+const GAP_END: u8 = 0;
+/// Whitespace.
+const GAP_SPACE: u8 = 1;
+/// A symbol.
+const GAP_SYMBOL: u8 = 2;
+/// Sentence punctuation.
+const GAP_PUNCT: u8 = 3;
+/// A leetspeak symbol (`$`): a symbol in a gap, a letter right after one.
+const GAP_LEET: u8 = 4;
+
+/// Noise characters a gap on the fast path takes before it hands over to `step`, which asks
+/// the sink [`Sink::before`] each character (the fast path asks once per gap). Below 255, so
+/// that the gap's length never saturates on the fast path.
+const FAST_GAP_MAX: usize = 64;
 
 /// The ASCII letter a leetspeak character stands for.
 fn leet_letter(c: char) -> Option<char> {
@@ -357,13 +381,24 @@ fn leet_letter(c: char) -> Option<char> {
 impl Normalizer {
     pub(crate) fn new(opts: NormalizeOptions) -> Normalizer {
         let table = FoldTable::get(opts.fold_steps());
-        let ascii_noise = (0..128u8)
-            .filter(|&b| {
-                let e = table.lookup(char::from(b));
-                e.class().is_noise() && !e.is_multi()
-            })
-            .fold(0, |bits, b| bits | 1 << b);
-        Normalizer { table, opts, fast: true, ascii_noise }
+        let mut ascii_gap = [GapByte::default(); 128];
+        for (b, g) in (0u8..).zip(&mut ascii_gap) {
+            let e = table.lookup(char::from(b));
+            if e.is_multi() {
+                continue;
+            }
+            *g = match e.class() {
+                Class::Space => GapByte { kind: GAP_SPACE, punct: 0 },
+                Class::Symbol => GapByte { kind: GAP_SYMBOL, punct: 0 },
+                Class::Punct => {
+                    let c = e.char();
+                    GapByte { kind: GAP_PUNCT, punct: if c.is_ascii() { c as u8 } else { b'.' } }
+                }
+                Class::LeetSym => GapByte { kind: GAP_LEET, punct: 0 },
+                _ => GapByte::default(),
+            };
+        }
+        Normalizer { table, opts, fast: true, ascii_gap }
     }
 
     /// Whether [`Normalizer::new`] with `opts` will have to build its folding table first
@@ -564,9 +599,12 @@ impl Normalizer {
         gap
     }
 
+    /// Adds one noise character to the pending gap.
     #[inline]
     fn noise(&self, st: &mut State, c: char, class: Class, at: usize) {
-        if st.gap_len == 0 && !st.gap_space && !st.gap_symbol && st.gap_punct == 0 {
+        // Every noise character makes `gap_len` at least 1 and only `close_gap` sets it back to
+        // 0, with the rest of the gap: an empty gap is one of length 0.
+        if st.gap_len == 0 {
             st.gap_start = at;
         }
         match class {
@@ -587,6 +625,24 @@ impl Normalizer {
         }
         st.gap_prev_space = false;
         st.gap_len = st.gap_len.saturating_add(1);
+    }
+
+    /// [`Normalizer::noise`] for an ASCII character of a gap on the fast path, whose kind and
+    /// punctuation come from [`Normalizer::ascii_gap`]: the same state, without a branch on
+    /// the kind.
+    #[inline(always)]
+    fn ascii_noise(st: &mut State, g: GapByte, at: usize) {
+        if st.gap_len == 0 {
+            st.gap_start = at;
+        }
+        let space = g.kind == GAP_SPACE;
+        // No saturation needed (nor a branch for it): the fast path's gaps start empty and
+        // are at most `FAST_GAP_MAX` characters long.
+        st.gap_len += u8::from(!(space & st.gap_prev_space));
+        st.gap_space |= space;
+        st.gap_symbol |= g.kind == GAP_SYMBOL;
+        st.gap_prev_space = space;
+        st.gap_punct = if st.gap_punct == 0 { g.punct } else { st.gap_punct };
     }
 
     /// Writes one kept unit.
@@ -799,21 +855,33 @@ impl Normalizer {
                         flush!();
                         (lowered, crossed) = (false, false);
                         loop {
+                            // The sink hears of the gap at its first character only, and then
+                            // of the unit after it. Nothing is written in between, so all a
+                            // sink could do differently inside the gap is stop or take a
+                            // checkpoint a few bytes early: `FlagsOf` stops at the unit as well,
+                            // having seen nothing more, and a checkpoint is just as good at
+                            // either end of a gap (`Collect`'s bound on original bytes without
+                            // one is kept by `FAST_GAP_MAX`).
+                            let gap = i;
                             while let Some(&b) = bytes.get(i) {
-                                if b >= 0x80 {
-                                    break;
-                                }
-                                let e = table.lookup(char::from(b));
-                                let class = match e.class() {
-                                    _ if e.is_multi() => break,
-                                    k @ (Class::Space | Class::Symbol | Class::Punct) => k,
-                                    Class::LeetSym if !self.may_be_leet(st) => Class::Symbol,
-                                    _ => break,
+                                let Some(&g) = self.ascii_gap.get(usize::from(b)) else { break };
+                                let g = match g.kind {
+                                    GAP_END => break,
+                                    GAP_LEET if self.may_be_leet(st) => break,
+                                    GAP_LEET => GapByte { kind: GAP_SYMBOL, punct: 0 },
+                                    _ => g,
                                 };
-                                if sink.before(base + i, st) {
-                                    return false;
+                                if i == gap {
+                                    if sink.before(base + i, st) {
+                                        return false;
+                                    }
+                                } else if i - gap == FAST_GAP_MAX {
+                                    // A long gap: `step` asks the sink each character (a
+                                    // checkpoint comes within so many original bytes).
+                                    run = i;
+                                    break 'word;
                                 }
-                                self.noise(st, e.char(), class, base + i);
+                                Self::ascii_noise(st, g, base + i);
                                 i += 1;
                             }
                             run = i;
@@ -899,7 +967,7 @@ impl Normalizer {
     /// to `noise` as it is.
     #[inline(always)]
     fn is_ascii_noise(&self, b: u8) -> bool {
-        b < 0x80 && self.ascii_noise >> b & 1 != 0
+        self.ascii_gap.get(usize::from(b)).is_some_and(|g| matches!(g.kind, GAP_SPACE | GAP_SYMBOL | GAP_PUNCT))
     }
 
     /// Whether `rest` starts with a two- or three-byte character that `step` keeps as one letter

@@ -163,7 +163,7 @@ mod fast_paths {
     ];
 
     /// Words and spacing that exercise the run across spaces (`free money`, `v i a`, `a Bc`),
-    /// the gaps written between words (`free, money`, line breaks, gaps too long to skip
+    /// the gaps written between words (`free, money`, line breaks, gaps too long to skip or to stay on the fast path
     /// single letters between punctuation, numbers and `$` in gaps), and words with letters
     /// folded to one other letter or invisible marks inside (`привет`, `café`, `नमस्ते`,
     /// `ﬁ` and `㍿` expand, `ｆ` is full width).
@@ -209,6 +209,7 @@ mod fast_paths {
         " $id",
         "4$ ",
         "2nd",
+        " - * - * - * - * - * - * - * - * -\n\n\t- * - * - * - * - * - * - * - * - * - * ",
     ];
 
     fn text() -> impl Strategy<Value = String> {

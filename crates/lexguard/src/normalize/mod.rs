@@ -213,6 +213,13 @@ impl<'a> Collect<'a> {
 impl Sink for Collect<'_> {
     #[inline]
     fn push(&mut self, c: char, orig: (usize, usize), _: Flags) {
+        if c.is_ascii() && orig.1 - orig.0 == 1 {
+            // Most of what a Latin text pushes one by one: a word's first letter, a space.
+            let same = self.input.get(orig.0) == Some(&(c as u8));
+            self.run_at(orig.0, if same { RUN_SAME } else { RUN_FOLDED });
+            self.out.text.push(c);
+            return;
+        }
         let n = c.len_utf8();
         if orig.1 - orig.0 == n {
             let same = self.input.get(orig.0..orig.1).is_some_and(|s| is_utf8_of(s, c));

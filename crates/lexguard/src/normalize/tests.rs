@@ -231,7 +231,44 @@ mod fast_paths {
         ])
     }
 
+    /// A sink that records, for every normalized character, the original bytes the state
+    /// machine produced it from: the oracle for map-back.
+    #[derive(Default)]
+    struct Spans {
+        text: String,
+        spans: Vec<(usize, (usize, usize))>,
+    }
+
+    impl Sink for Spans {
+        fn push(&mut self, c: char, orig: (usize, usize), _: Flags) {
+            self.spans.push((self.text.len(), orig));
+            self.text.push(c);
+        }
+        fn note(&mut self, _: (usize, usize), _: Flags) {}
+        fn before(&mut self, _: usize, _: &State) -> bool {
+            false
+        }
+    }
+
     proptest! {
+        /// Every normalized character maps back to exactly the original bytes it was made
+        /// from, as the state machine reports them one character at a time.
+        #[test]
+        fn map_back_finds_each_characters_origin(s in text(), opts in options()) {
+            let n = Normalizer::new(opts);
+            let input = s.as_bytes();
+            let norm = n.normalize(input);
+            let mut oracle = Spans::default();
+            n.run(input, 0, State::default(), &mut oracle);
+            prop_assert_eq!(&norm.text, &oracle.text);
+            let mut cursor = 0;
+            for (k, &(at, orig)) in oracle.spans.iter().enumerate() {
+                let end = oracle.spans.get(k + 1).map_or(norm.text.len(), |x| x.0);
+                let m = n.map_back_from(input, &norm, at, end, &mut cursor);
+                prop_assert_eq!((m.start, m.end), orig, "{:?} at {}", &norm.text[at..end], at);
+            }
+        }
+
         #[test]
         fn map_back_knows_unchanged_runs(s in text(), opts in options()) {
             // Map-back skips re-reading the input inside runs of the very same bytes; every

@@ -798,25 +798,28 @@ impl Normalizer {
                     };
                 }
                 'word: loop {
-                    // Small letters eight at a time, most of a word.
-                    if small_same {
-                        while let Some(chunk) = bytes.get(i..i + 8) {
-                            let n = small_letters_prefix(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
-                            i += n;
-                            tok = tok.saturating_add(n as u32);
-                            if n < 8 {
-                                break;
+                    // A letter of another script goes straight to the cases below.
+                    if bytes.get(i).is_some_and(|&b| b < 0x80) {
+                        // Small letters eight at a time, most of a word.
+                        if small_same {
+                            while let Some(chunk) = bytes.get(i..i + 8) {
+                                let n = small_letters_prefix(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+                                i += n;
+                                tok = tok.saturating_add(n as u32);
+                                if n < 8 {
+                                    break;
+                                }
                             }
                         }
-                    }
-                    // ASCII letters kept as they are: a bit test each. Any other byte goes on to
-                    // the cases below.
-                    while let Some(&b) = bytes.get(i) {
-                        if b & 0xC0 != 0x40 || same_ascii >> (b & 63) & 1 == 0 {
-                            break;
+                        // ASCII letters kept as they are: a bit test each. Any other byte goes on
+                        // to the cases below.
+                        while let Some(&b) = bytes.get(i) {
+                            if b & 0xC0 != 0x40 || same_ascii >> (b & 63) & 1 == 0 {
+                                break;
+                            }
+                            i += 1;
+                            tok = tok.saturating_add(1);
                         }
-                        i += 1;
-                        tok = tok.saturating_add(1);
                     }
                     let (cp, len) = match bytes[i..] {
                         [b'A'..=b'Z', ..] if lowers => {
@@ -846,6 +849,15 @@ impl Normalizer {
                     if table.is_same_letter_cp(cp) {
                         i += len;
                         tok = tok.saturating_add(1);
+                        // More such letters of a two-byte script (Cyrillic, Greek, Arabic,
+                        // Hebrew, Armenian), without going back through the tests for ASCII.
+                        while let [b0 @ 0xC0..=0xDF, b1, ..] = bytes[i..] {
+                            if !table.is_same_letter_cp(u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F)) {
+                                break;
+                            }
+                            i += 2;
+                            tok = tok.saturating_add(1);
+                        }
                         continue;
                     }
                     if cp < 0x80 {

@@ -163,10 +163,11 @@ mod fast_paths {
     ];
 
     /// Words and spacing that exercise the run across spaces (`free money`, `v i a`, `a Bc`),
-    /// the gaps written between words (`free, money`, line breaks, gaps too long to skip or to stay on the fast path
-    /// single letters between punctuation, numbers and `$` in gaps), and words with letters
-    /// folded to one other letter or invisible marks inside (`привет`, `café`, `नमस्ते`,
-    /// `ﬁ` and `㍿` expand, `ｆ` is full width).
+    /// the gaps written between words (`free, money`, line breaks, gaps too long to skip or to
+    /// stay on the fast path, single letters between punctuation, numbers and `$` in gaps),
+    /// words of two-byte scripts with their letters kept (`مرحبا`, `שלום`) or mostly folded
+    /// (`Καλημέρα`), and words with letters folded to one other letter or invisible marks
+    /// inside (`привет`, `café`, `नमस्ते`, `ﬁ` and `㍿` expand, `ｆ` is full width).
     const PIECES: &[&str] = &[
         "free",
         " ",
@@ -209,6 +210,9 @@ mod fast_paths {
         " $id",
         "4$ ",
         "2nd",
+        "مرحبا",
+        " שלום",
+        "Καλημέρα",
         " - * - * - * - * - * - * - * - * -\n\n\t- * - * - * - * - * - * - * - * - * - * ",
     ];
 

@@ -180,8 +180,9 @@ struct Collect<'a> {
     /// `orig - norm` and the kind (`RUN_SAME` or `RUN_FOLDED`) of the open byte-for-byte run,
     /// if one is open.
     run: Option<(isize, u32)>,
-    /// Original offset of the last checkpoint: long runs without output still get some.
-    last_orig: usize,
+    /// Original offset by which the next checkpoint comes, output or not (the last one's plus
+    /// [`CHECKPOINT_EVERY_ORIG`]): long runs without output still get some.
+    next_orig: usize,
 }
 
 /// Original bytes between checkpoints at most, even when they produce no output.
@@ -194,7 +195,7 @@ impl<'a> Collect<'a> {
         out.checkpoints.clear();
         out.segments.clear();
         out.invalid = false;
-        Collect { out, input, next: 0, run: None, last_orig: 0 }
+        Collect { out, input, next: 0, run: None, next_orig: CHECKPOINT_EVERY_ORIG }
     }
 
     /// Continues the open byte-for-byte run of this kind at original offset `at`, or opens
@@ -262,10 +263,10 @@ impl Sink for Collect<'_> {
 
     #[inline(always)]
     fn before(&mut self, pos: usize, state: &State) -> bool {
-        if self.out.text.len() >= self.next || pos >= self.last_orig + CHECKPOINT_EVERY_ORIG {
+        if self.out.text.len() >= self.next || pos >= self.next_orig {
             self.out.checkpoints.push(Checkpoint { orig: pos, norm: self.out.text.len(), state: *state });
             self.next = self.out.text.len() + CHECKPOINT_EVERY;
-            self.last_orig = pos;
+            self.next_orig = pos + CHECKPOINT_EVERY_ORIG;
         }
         false
     }
@@ -575,7 +576,9 @@ impl Normalizer {
         } else if st.gap_len > self.opts.max_gap {
             sink.push(BREAK, span, Flags::empty());
         } else if st.last.is_word() && next_word {
-            if self.joins_spaced(st, rest) {
+            // (A spaced-out run needs a gap of one after a one-character token: tested here
+            // first, so that most gaps between words do not call the look-ahead.)
+            if st.gap_len == 1 && st.tok_len == 1 && self.joins_spaced(st, rest) {
                 st.single_run = if st.single_run >= 2 { st.single_run.saturating_add(1) } else { 2 };
                 sink.note(span, Flags::SEPARATOR);
                 gap = Gap::Spaced;

@@ -20,7 +20,7 @@
 //! the haystack with an automaton (see [`TrieWalk::walk`]): the whole search stays linear.
 
 use super::Next;
-use crate::normalize::cp3;
+use crate::normalize::{cp2, cp3};
 
 /// Character code 0: a character in no pattern.
 const NONE: u32 = 0;
@@ -223,7 +223,7 @@ impl TrieWalk {
         let (cp, len) = match *bytes.get(i..).unwrap_or_default() {
             [] => return (NONE, 0),
             [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),
-            [b0 @ 0xC0..=0xDF, b1, ..] => (u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F), 2),
+            [b0 @ 0xC0..=0xDF, b1, ..] => (cp2(b0, b1), 2),
             [b0 @ 0xE0..=0xEF, b1, b2, ..] => (cp3(b0, b1, b2), 3),
             [b0, b1, b2, b3, ..] => {
                 let cp = u32::from(b0 & 0x07) << 18

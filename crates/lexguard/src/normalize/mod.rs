@@ -524,7 +524,7 @@ impl Normalizer {
     /// Whether a digit or `$` at this point reads as a letter: the last unit is a letter with
     /// no gap in between and a letter follows (possibly after one more leet character).
     fn leet_applies(&self, st: &State, rest: &[u8]) -> bool {
-        if !self.opts.leet || st.gap_len != 0 || st.last != Last::Letter {
+        if !self.may_be_leet(st) {
             return false;
         }
         let mut it = chars(rest).filter(|&c| self.table.class_of(c) != Class::Drop);
@@ -855,7 +855,7 @@ impl Normalizer {
                         // More such letters of a two-byte script (Cyrillic, Greek, Arabic,
                         // Hebrew, Armenian), without going back through the tests for ASCII.
                         while let [b0 @ 0xC0..=0xDF, b1, ..] = bytes[i..] {
-                            if !table.is_same_letter_cp(u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F)) {
+                            if !table.is_same_letter_cp(cp2(b0, b1)) {
                                 break;
                             }
                             i += 2;
@@ -978,8 +978,8 @@ impl Normalizer {
         true
     }
 
-    /// Whether `step` would ask [`Normalizer::leet_applies`] about a digit or `$` coming now:
-    /// only right after a letter, with no gap in between.
+    /// Whether a digit or `$` coming now may read as a letter, before looking ahead (the first
+    /// test of [`Normalizer::leet_applies`]): only right after a letter, with no gap in between.
     #[inline(always)]
     fn may_be_leet(&self, st: &State) -> bool {
         self.opts.leet && st.gap_len == 0 && st.last == Last::Letter
@@ -1083,6 +1083,12 @@ fn small_letters_prefix(x: u64) -> usize {
     ((!small & HIGH).trailing_zeros() / 8) as usize
 }
 
+/// The code point of a two-byte UTF-8 sequence known to be valid.
+#[inline(always)]
+pub(crate) fn cp2(b0: u8, b1: u8) -> u32 {
+    u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F)
+}
+
 /// The code point of a three-byte UTF-8 sequence known to be valid.
 #[inline(always)]
 pub(crate) fn cp3(b0: u8, b1: u8, b2: u8) -> u32 {
@@ -1094,7 +1100,7 @@ pub(crate) fn cp3(b0: u8, b1: u8, b2: u8) -> u32 {
 #[inline(always)]
 fn two_or_three_byte_cp(rest: &[u8]) -> Option<(u32, usize)> {
     match *rest {
-        [b0 @ 0xC0..=0xDF, b1, ..] => Some((u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F), 2)),
+        [b0 @ 0xC0..=0xDF, b1, ..] => Some((cp2(b0, b1), 2)),
         [b0 @ 0xE0..=0xEF, b1, b2, ..] => Some((cp3(b0, b1, b2), 3)),
         _ => None,
     }

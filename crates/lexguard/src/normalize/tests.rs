@@ -23,6 +23,35 @@ fn folds_and_skips() {
 }
 
 #[test]
+fn gaps_between_words() {
+    // The first sentence punctuation of a gap is what it is written as.
+    assert_eq!(norm("free?! money"), "free?money");
+    assert_eq!(norm("free !?money"), "free!money");
+    assert_eq!(norm("free，。money"), "free,money");
+    // Whitespace with symbols is one space; symbols alone join the words.
+    assert_eq!(norm("free - money"), "free money");
+    assert_eq!(norm("free-*money"), "freemoney");
+    // A run of whitespace counts once towards the longest gap skipped (5), symbols each.
+    assert_eq!(norm("free \n\t  \n money"), "free money");
+    assert_eq!(norm("free -- money"), "free money");
+    assert_eq!(norm("free - - - money"), "free\nmoney");
+    assert_eq!(norm("free-----money"), "freemoney");
+    assert_eq!(norm("free------money"), "free\nmoney");
+    // Between a number and a word, the same.
+    assert_eq!(norm("2024, money"), "2024,money");
+    assert_eq!(norm("$5 -- money"), "5 money");
+    // A space written for a gap that held symbols is a separator; a plain one is not.
+    let n = Normalizer::new(NormalizeOptions::new());
+    let flags = |text: &str| {
+        let normed = n.normalize(text.as_bytes());
+        assert_eq!(normed.text, "free money");
+        n.map_back(text.as_bytes(), &normed, 3, 6).flags
+    };
+    assert!(flags("free - money").contains(Flags::SEPARATOR));
+    assert!(!flags("free  money").contains(Flags::SEPARATOR));
+}
+
+#[test]
 fn leet_inside_words_only() {
     assert_eq!(norm("v1agra"), "viagra");
     assert_eq!(norm("b00bs"), "boobs");

@@ -16,7 +16,7 @@
 
 use std::fmt;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
@@ -305,6 +305,11 @@ struct LazyDfa {
     /// Bytes of haystacks after which it is built (see [`AUTO_BUILD_AFTER_DIVISOR`]);
     /// lowered in tests.
     build_after: usize,
+    /// Set by the search that builds the DFA once it is worth it. Searches in other threads
+    /// meanwhile go on with the double array rather than wait for the build (20–100 ms with
+    /// the shipped lexicon: a parallel site scan lost a core for that long, a service a
+    /// request's worth of latency on every worker).
+    building: AtomicBool,
 }
 
 impl fmt::Debug for LazyDfa {
@@ -326,6 +331,7 @@ impl LazyDfa {
             dfa: OnceLock::new(),
             seen: AtomicUsize::new(0),
             build_after: estimate / AUTO_BUILD_AFTER_DIVISOR,
+            building: AtomicBool::new(false),
         }
     }
 
@@ -337,6 +343,10 @@ impl LazyDfa {
         }
         if self.seen.fetch_add(len, Relaxed).saturating_add(len) < self.build_after {
             return None;
+        }
+        if self.building.swap(true, Relaxed) {
+            // Another search is building it (or has just built it).
+            return self.dfa.get().and_then(Option::as_ref);
         }
         self.build()
     }
@@ -518,12 +528,30 @@ mod tests {
                 dfa: OnceLock::new(),
                 seen: AtomicUsize::new(0),
                 build_after: 0,
+                building: AtomicBool::new(false),
             }
         }
 
         fn is_built(&self) -> bool {
             self.dfa.get().is_some_and(Option::is_some)
         }
+    }
+
+    #[test]
+    fn a_search_does_not_wait_for_a_dfa_another_is_building() {
+        let pats: Vec<String> = (0..40).map(|i| format!("w{i}x")).collect();
+        let values: Vec<u32> = (0..40).collect();
+        let dfa = LazyDfa::forced(pats.clone(), values.clone());
+        // As if another thread had begun the build: this search goes on without the DFA.
+        dfa.building.store(true, Relaxed);
+        assert!(dfa.for_hay(100).is_none());
+        assert!(!dfa.is_built());
+        // Once built, every search uses it.
+        assert!(dfa.build().is_some());
+        assert!(dfa.for_hay(100).is_some());
+        // The first search past the threshold builds it.
+        let dfa = LazyDfa::forced(pats, values);
+        assert!(dfa.for_hay(100).is_some());
     }
 
     #[test]

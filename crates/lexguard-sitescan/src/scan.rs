@@ -2,7 +2,6 @@
 //! findings to one writer in bounded memory.
 
 use std::any::Any;
-use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::panic::AssertUnwindSafe;
@@ -151,7 +150,8 @@ pub fn inside_roots(p: &Path, roots: &[PathBuf]) -> bool {
 }
 
 struct Msg {
-    key: Option<(usize, Vec<u8>)>,
+    /// The [`Baseline::position`] of the file's entry, when it has one: the file is there.
+    seen: Option<usize>,
     bytes: u64,
     file: bool,
     findings: Vec<Finding>,
@@ -495,7 +495,8 @@ impl Scanner {
             lexicon: self.lexicon.clone(),
             ..Summary::default()
         };
-        let mut seen: HashSet<(usize, Vec<u8>)> = HashSet::new();
+        // Which of the baseline's entries the walk has met.
+        let mut seen = vec![false; self.baseline.as_ref().map_or(0, Baseline::len)];
         let mut sink_err: Option<io::Error> = None;
         std::thread::scope(|s| {
             s.spawn(move || self.walk_all(tx));
@@ -507,7 +508,7 @@ impl Scanner {
         // Deleted files.
         if let Some(base) = &self.baseline {
             let mut gone: Vec<&tamper::Entry> =
-                base.entries().filter(|e| !seen.contains(&(e.root, e.raw_path()))).collect();
+                base.entries().iter().zip(&seen).filter(|&(_, &seen)| !seen).map(|(e, _)| e).collect();
             gone.sort_by(|a, b| (a.root, &a.path).cmp(&(b.root, &b.path)));
             for e in gone {
                 let root = self.opts.roots.get(e.root).cloned().unwrap_or_default();
@@ -562,16 +563,14 @@ impl Scanner {
         rx: &Receiver<Vec<Msg>>,
         progress: &Progress,
         summary: &mut Summary,
-        seen: &mut HashSet<(usize, Vec<u8>)>,
+        seen: &mut [bool],
         manifest: &mut Option<Manifest>,
         sink: &mut impl FnMut(&Finding) -> io::Result<()>,
         sink_err: &mut Option<io::Error>,
     ) {
         for msg in rx.iter().flatten() {
-            if let Some(k) = msg.key {
-                if self.baseline.is_some() {
-                    seen.insert(k);
-                }
+            if let Some(i) = msg.seen {
+                seen[i] = true;
             }
             if msg.file {
                 summary.files += 1;
@@ -605,9 +604,8 @@ impl Scanner {
                 let msg = match res {
                     Ok(entry) => guarded(entry.path(), || self.process(&entry)).unwrap_or_else(|f| {
                         // Still counted as seen, so that a baseline does not call it deleted.
-                        let (root, rel) = walk::relative(&self.opts.roots, entry.path());
-                        let key = Some((root, walk::raw_bytes(rel)));
-                        Some(Msg { key, bytes: 0, file: true, findings: vec![*f], evidence: None })
+                        let seen = self.baseline_position(entry.path());
+                        Some(Msg { seen, bytes: 0, file: true, findings: vec![*f], evidence: None })
                     }),
                     Err(e) => Some(self.walk_error(&e)),
                 };
@@ -619,6 +617,13 @@ impl Scanner {
                 WalkState::Continue
             })
         });
+    }
+
+    /// The [`Baseline::position`] of the file at `path`, when there is a baseline with it.
+    fn baseline_position(&self, path: &Path) -> Option<usize> {
+        let base = self.baseline.as_ref()?;
+        let (root, rel) = walk::relative(&self.opts.roots, path);
+        base.position(root, &walk::raw_bytes(rel))
     }
 
     fn walk_error(&self, e: &ignore::Error) -> Msg {
@@ -645,7 +650,7 @@ impl Scanner {
             let zh = format!("遍历目录出错：{}", io_kind(e).map_or("无法读取", io_zh));
             error_finding(&path, "error:walk", 2, e.to_string(), zh)
         };
-        Msg { key: None, bytes: 0, file: false, findings: vec![f], evidence: None }
+        Msg { seen: None, bytes: 0, file: false, findings: vec![f], evidence: None }
     }
 
     fn process(&self, entry: &ignore::DirEntry) -> Option<Msg> {
@@ -662,8 +667,8 @@ impl Scanner {
         if !self.filters.wants_file(rel_for_glob) {
             return None;
         }
-        let key = Some((root, walk::raw_bytes(rel)));
-        let one = |f: Finding| Some(Msg { key: key.clone(), bytes: 0, file: true, findings: vec![f], evidence: None });
+        let seen = self.baseline.as_ref().and_then(|b| b.position(root, &walk::raw_bytes(rel)));
+        let one = |f: Finding| Some(Msg { seen, bytes: 0, file: true, findings: vec![f], evidence: None });
         let root_path = self.opts.roots.get(root).map_or(Path::new(""), PathBuf::as_path);
         let target = if is_link { tamper::read_link_bytes(path).ok() } else { None };
         let link_outside =
@@ -686,7 +691,7 @@ impl Scanner {
             }
             if let Some(base) = self.baseline.as_ref().filter(|_| is_link) {
                 let facts = Facts { link: target.as_deref(), unfollowed_link: true, link_outside, ..Facts::default() };
-                for mut f in tamper::compare(base, base.get(root, &walk::raw_bytes(rel)), &facts, "") {
+                for mut f in tamper::compare(base, seen.map(|i| &base.entries()[i]), &facts, "") {
                     let (p, b) = walk::display(path);
                     f.path = p;
                     f.path_base64 = b;
@@ -696,7 +701,7 @@ impl Scanner {
             if findings.is_empty() && self.baseline.is_none() {
                 return None;
             }
-            return Some(Msg { key, bytes: 0, file: false, findings, evidence: None });
+            return Some(Msg { seen, bytes: 0, file: false, findings, evidence: None });
         }
         if !ft.is_file() {
             return None;
@@ -791,7 +796,7 @@ impl Scanner {
         drop(file);
         let bytes = content.as_ref().map_or(size, |c| c.len() as u64);
         if let Some(base) = &self.baseline {
-            let entry = base.get(root, &walk::raw_bytes(rel));
+            let entry = seen.map(|i| &base.entries()[i]);
             let facts = Facts {
                 size: bytes,
                 mode,
@@ -807,7 +812,7 @@ impl Scanner {
             findings.extend(tamper::compare(base, entry, &facts, &rel.to_string_lossy()));
         }
         if findings.is_empty() {
-            return Some(Msg { key, bytes, file: true, findings, evidence: None });
+            return Some(Msg { seen, bytes, file: true, findings, evidence: None });
         }
         let (p, b64) = walk::display(path);
         let mut evidence = None;
@@ -853,7 +858,7 @@ impl Scanner {
                 f.sha256 = Some(sha.clone());
             }
         }
-        Some(Msg { key, bytes, file: true, findings, evidence })
+        Some(Msg { seen, bytes, file: true, findings, evidence })
     }
 }
 

@@ -18,7 +18,7 @@
 //! one reports no symlink or owner changes (it cannot tell them from links that were always
 //! there); write a new baseline to get them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, hash_map};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -218,8 +218,12 @@ impl BaselineWriter {
 pub struct Baseline {
     /// The header.
     pub header: Header,
-    /// Per root, by raw path (looked up by a borrowed path, without a copy).
-    entries: Vec<HashMap<Vec<u8>, Entry>>,
+    /// Every file's entry, in the order of the baseline file (the last one of a path that
+    /// comes twice).
+    entries: Vec<Entry>,
+    /// Per root, raw path → position in `entries` (looked up by a borrowed path, without a
+    /// copy).
+    index: Vec<HashMap<Vec<u8>, usize>>,
     path: PathBuf,
 }
 
@@ -261,7 +265,8 @@ impl Baseline {
                 header.format
             )));
         }
-        let mut entries: Vec<HashMap<Vec<u8>, Entry>> =
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut index: Vec<HashMap<Vec<u8>, usize>> =
             std::iter::repeat_with(HashMap::new).take(header.roots.len()).collect();
         for (i, line) in lines.enumerate() {
             let line = line?;
@@ -277,9 +282,15 @@ impl Baseline {
                     header.roots.len()
                 )));
             }
-            entries[e.root].insert(e.raw_path(), e);
+            match index[e.root].entry(e.raw_path()) {
+                hash_map::Entry::Occupied(at) => entries[*at.get()] = e,
+                hash_map::Entry::Vacant(at) => {
+                    at.insert(entries.len());
+                    entries.push(e);
+                }
+            }
         }
-        Ok(Baseline { header, entries, path: path.to_path_buf() })
+        Ok(Baseline { header, entries, index, path: path.to_path_buf() })
     }
 
     /// Whether the baseline records symbolic links and owners (version 2 and later).
@@ -289,22 +300,28 @@ impl Baseline {
 
     /// The entry of a file.
     pub fn get(&self, root: usize, rel: &[u8]) -> Option<&Entry> {
-        self.entries.get(root)?.get(rel)
+        self.position(root, rel).map(|i| &self.entries[i])
     }
 
-    /// All entries.
-    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().flat_map(HashMap::values)
+    /// The position of a file's entry among [`Baseline::entries`] (from 0 to
+    /// [`Baseline::len`]), to keep track of the files a scan has seen without copying paths.
+    pub fn position(&self, root: usize, rel: &[u8]) -> Option<usize> {
+        self.index.get(root)?.get(rel).copied()
+    }
+
+    /// All entries, each at its [`Baseline::position`].
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
     }
 
     /// Number of files.
     pub fn len(&self) -> usize {
-        self.entries.iter().map(HashMap::len).sum()
+        self.entries.len()
     }
 
     /// Whether it holds no file.
     pub fn is_empty(&self) -> bool {
-        self.entries.iter().all(HashMap::is_empty)
+        self.entries.is_empty()
     }
 
     /// The saved copy of a file, when it has one.
@@ -796,6 +813,21 @@ mod tests {
 
     fn facts() -> Facts<'static> {
         Facts { size: 3, mode: 0o100644, uid: Some(1000), gid: Some(1000), sha256: "abc", ..Facts::default() }
+    }
+
+    #[test]
+    fn entries_are_numbered_by_position_and_a_repeated_path_keeps_its_last_entry() {
+        let mut again = entry("a.php");
+        again.size = 7;
+        let (_dir, b) = base_with(FORMAT, vec![entry("b.php"), entry("a.php"), again]);
+        assert_eq!(b.len(), 2);
+        for (i, e) in b.entries().iter().enumerate() {
+            assert_eq!(b.position(0, e.path.as_bytes()), Some(i));
+            assert!(std::ptr::eq(b.get(0, e.path.as_bytes()).unwrap(), e));
+        }
+        assert_eq!(b.get(0, b"a.php").unwrap().size, 7);
+        assert_eq!(b.position(0, b"c.php"), None);
+        assert_eq!(b.position(1, b"a.php"), None);
     }
 
     #[test]

@@ -170,7 +170,6 @@ fn progress_bar(args: &ScanArgs, walk: &WalkOptions) -> Option<indicatif::Progre
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
-    let filter = args.lists.build()?;
     let walk = args.walk.options();
     let mut opts = ScanOptions::new(args.dirs.clone());
     opts.walk = walk.clone();
@@ -199,7 +198,14 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             .into());
         }
     }
-    let scanner = Scanner::new(filter, opts)?;
+    // The baseline's index is read while the lists compile (each takes ~50–70 ms with a
+    // baseline of 34k files and the shipped lists).
+    let (filter, baseline) = std::thread::scope(|s| {
+        let baseline = s.spawn(|| Scanner::open_baseline(&opts));
+        let filter = args.lists.build();
+        (filter, baseline.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let scanner = Scanner::with_baseline(filter?, opts, baseline?)?;
     let (out, to_terminal): (Box<dyn Write>, bool) = match &args.output {
         Some(p) => (
             Box::new(BufWriter::with_capacity(1 << 16, File::create(p).map_err(|e| format!("{}: {e}", p.display()))?)),

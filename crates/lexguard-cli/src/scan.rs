@@ -265,6 +265,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         r => r?,
     }
+    // The process ends now: its tables (automata, the baseline's index) are left to the
+    // operating system rather than freed piece by piece, which took ~25 ms on a 34k-file tree.
+    std::mem::forget(scanner);
     Ok(if reported_findings > 0 {
         ExitCode::from(1)
     } else if summary.errors > 0 {

@@ -149,8 +149,11 @@ pub fn text_ranges(src: &[u8], range: Range<usize>, lang: CodeLang) -> Vec<Range
                 while j < end && !SPECIAL[src[j] as usize] {
                     j += 1;
                 }
-                if let Some(&last) = src[i..j].iter().rev().find(|b| !b.is_ascii_whitespace()) {
-                    prev = last;
+                // (Only JavaScript asks what came before a `/`.)
+                if lang == CodeLang::Js {
+                    if let Some(&last) = src[i..j].iter().rev().find(|b| !b.is_ascii_whitespace()) {
+                        prev = last;
+                    }
                 }
                 i = j;
             }

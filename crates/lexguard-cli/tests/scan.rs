@@ -52,6 +52,29 @@ fn bad_arguments_exit_2() {
     let out = lexguard(&["scan", "--output", &inside, d]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!Path::new(&inside).exists());
+
+    // A baseline that is missing or not one (read on a thread of its own while the lists
+    // compile): its error, named by path, and nothing scanned.
+    let www = tmp.path().join("www");
+    write(&www, "index.html", "<p>赌博</p>");
+    let www_s = www.to_str().unwrap();
+    let missing = format!("{d}/missing.baseline");
+    let not_one = tmp.path().join("not.baseline");
+    fs::write(&not_one, "not a baseline at all").unwrap();
+    for base in [missing.as_str(), not_one.to_str().unwrap()] {
+        let out = lexguard(&["scan", "--format", "jsonl", "--baseline", base, www_s]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("baseline {base}:")), "{err}");
+        assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    }
+    // A bad word list is reported before the baseline is waited for.
+    let lists = tmp.path().join("lists");
+    write(&lists, "zh/gambling.txt", "赌场\n赌博\tweight=9\n");
+    let out = lexguard(&["scan", "--lists", lists.to_str().unwrap(), "--baseline", &missing, www_s]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("gambling.txt:2: unknown attribute"), "{err}");
 }
 
 #[test]

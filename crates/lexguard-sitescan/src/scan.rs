@@ -291,23 +291,25 @@ impl Scanner {
     /// Sets up a scan: compiles rules, loads the baseline, checks that evidence is not kept
     /// inside a scanned tree.
     pub fn new(filter: Filter, opts: ScanOptions) -> Result<Scanner, ScanError> {
-        let baseline = Scanner::open_baseline(&opts)?;
-        Scanner::with_baseline(filter, opts, baseline)
+        let path = opts.baseline.clone();
+        Scanner::with_baseline(filter, opts, || path.as_deref().map(Scanner::open_baseline).transpose())
     }
 
-    /// Opens the baseline `opts.baseline` names, if any: on a large tree the slowest part of
-    /// setting up a scan (~60 ms for 34k files), which a caller can do on another thread while
-    /// it builds the filter, and then hand to [`Scanner::with_baseline`].
-    pub fn open_baseline(opts: &ScanOptions) -> Result<Option<Baseline>, ScanError> {
-        opts.baseline
-            .as_ref()
-            .map(|p| Baseline::open(p).map_err(|e| ScanError(format!("baseline {}: {e}", p.display()))))
-            .transpose()
+    /// Opens the baseline at `path`: on a large tree the slowest part of setting up a scan
+    /// (~60 ms for 34k files), which a caller can do on another thread while it builds the
+    /// filter (see [`Scanner::with_baseline`]).
+    pub fn open_baseline(path: &Path) -> Result<Baseline, ScanError> {
+        Baseline::open(path).map_err(|e| ScanError(format!("baseline {}: {e}", path.display())))
     }
 
-    /// [`Scanner::new`] with the baseline already opened by [`Scanner::open_baseline`] from the
-    /// same options.
-    pub fn with_baseline(filter: Filter, opts: ScanOptions, baseline: Option<Baseline>) -> Result<Scanner, ScanError> {
+    /// [`Scanner::new`] taking the baseline `opts.baseline` names from `baseline`, which is
+    /// called last, when everything else is set up: a caller that opens it on another thread
+    /// (with [`Scanner::open_baseline`]) passes the thread's join.
+    pub fn with_baseline(
+        filter: Filter,
+        opts: ScanOptions,
+        baseline: impl FnOnce() -> Result<Option<Baseline>, ScanError>,
+    ) -> Result<Scanner, ScanError> {
         if opts.roots.is_empty() {
             return Err(ScanError("no directory to scan".into()));
         }
@@ -333,6 +335,7 @@ impl Scanner {
             None => Rules::shipped(),
         };
         let lexicon = lexicon_fingerprint(&filter);
+        let baseline = baseline()?;
         Ok(Scanner {
             sites: Sites::new(opts.own_domains.clone()),
             extractor: Extractor::new(opts.extract.clone()),

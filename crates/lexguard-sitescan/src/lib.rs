@@ -35,6 +35,7 @@ pub mod evidence;
 mod finding;
 pub mod keyword;
 pub mod locale;
+mod needles;
 pub mod report;
 mod scan;
 pub mod tamper;

@@ -3,12 +3,12 @@
 
 use std::collections::HashSet;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
 use serde::Deserialize;
 
 use crate::finding::{FileSpan, Finding, Kind};
 use crate::keyword::line_of;
+use crate::needles::Needles;
 
 /// The shipped rules.
 pub const SHIPPED_RULES: &str = include_str!("../rules/webshell.toml");
@@ -136,7 +136,7 @@ struct Rule {
 #[derive(Debug)]
 pub struct Rules {
     rules: Vec<Rule>,
-    needles: AhoCorasick,
+    needles: Needles,
     sources: Vec<Source>,
     groups: Vec<(String, Regex)>,
     assign: Regex,
@@ -254,11 +254,7 @@ impl Rules {
                 id: spec.id,
             });
         }
-        let needles = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&needle_list)
-            .map_err(|e| RuleError(format!("webshell needles: {e}")))?;
+        let needles = Needles::new(&needle_list).map_err(|e| RuleError(format!("webshell needles: {e}")))?;
         let groups = file.group.iter().map(|g| Ok((g.id.clone(), re(&g.id, &g.pattern)?))).collect::<Result<_, _>>()?;
         let php_src = src_of(Lang::Php);
         Ok(Rules {
@@ -306,13 +302,8 @@ impl Rules {
 
     /// Checks one file's content as `lang`.
     pub fn check(&self, lang: Lang, content: &[u8]) -> Vec<Finding> {
-        let mut present = vec![false; self.needles.patterns_len()];
-        let mut any = false;
-        // Overlapping: one needle may hide inside another (`exec` in `execute`).
-        for m in self.needles.find_overlapping_iter(content) {
-            present[m.pattern().as_usize()] = true;
-            any = true;
-        }
+        let present = self.needles.find(content);
+        let any = present.contains(&true);
         let wanted =
             |r: &Rule| r.langs.contains(&lang) && (r.needles.is_empty() || r.needles.iter().any(|&n| present[n]));
         if !any && !self.rules.iter().any(|r| r.needles.is_empty() && r.langs.contains(&lang)) {
@@ -886,9 +877,8 @@ mod tests {
             let source = r.source(lang).unwrap();
             assert!(source.regex.is_match(text.as_bytes()), "{lang:?} source does not match {text:?}");
             if let Some(gate) = &source.gate {
-                let present: Vec<usize> =
-                    r.needles.find_overlapping_iter(text.as_bytes()).map(|m| m.pattern().as_usize()).collect();
-                assert!(gate.iter().any(|n| present.contains(n)), "{lang:?} gate shuts out {text:?}");
+                let present = r.needles.find(text.as_bytes());
+                assert!(gate.iter().any(|&n| present[n]), "{lang:?} gate shuts out {text:?}");
             }
         }
         // The gate lets request input through to the rules that need it.

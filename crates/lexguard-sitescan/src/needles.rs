@@ -6,9 +6,10 @@
 //! (Teddy, SIMD) searcher over a lowered copy of the file; each match's position is then
 //! checked for every such needle starting with its byte. The shorter ones (`` ` ``, `$_`, `<?=`)
 //! are each looked for with `memmem`. Over the PHP files of the benchmark tree (8,180 files,
-//! 66 MB) that took ~88 ms where one overlapping pass of an aho-corasick DFA over all the
-//! needles took ~168 ms (2-vCPU Intel Xeon, 3 rounds each). With the two-byte needles in the
-//! packed search too (`$_` and `${` are everywhere in PHP) it took ~265 ms, so they stay out.
+//! 66 MB) that took 55–88 ms where one overlapping pass of an aho-corasick DFA over all the
+//! needles took 158–171 ms (2-vCPU Intel Xeon, two sets of 3 rounds). With the two-byte
+//! needles in the packed search too (`$_` and `${` are everywhere in PHP) it took ~265 ms, so
+//! they stay out.
 //! When the packed searcher cannot be built (too many needles, no SIMD on the target) or
 //! there are many short needles, the DFA does it all.
 

@@ -6,6 +6,7 @@
 //! construct it does not know is skipped as code.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 /// The language of a code range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,7 +85,7 @@ pub fn text_ranges(src: &[u8], range: Range<usize>, lang: CodeLang) -> Vec<Range
                 i = e;
             }
             b'/' if lang != CodeLang::Json && src.get(i + 1) == Some(&b'*') => {
-                let e = memchr::memmem::find(&src[i + 2..end], b"*/").map_or(end, |p| i + 2 + p);
+                let e = COMMENT_END.find(&src[i + 2..end]).map_or(end, |p| i + 2 + p);
                 out.push(i + 2..e);
                 i = (e + 2).min(end);
             }
@@ -161,6 +162,9 @@ pub fn text_ranges(src: &[u8], range: Range<usize>, lang: CodeLang) -> Vec<Range
     }
     out
 }
+
+/// `*/`, looked for once per block comment (`memmem::find` would set a searcher up each time).
+static COMMENT_END: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new(b"*/"));
 
 /// Bytes that can start a string, a comment, a regular expression or a heredoc.
 static SPECIAL: [bool; 256] = {

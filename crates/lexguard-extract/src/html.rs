@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
+use std::sync::LazyLock;
 
 use encoding_rs::Encoding;
 use lol_html::html_content::{Element, EndTag, TextChunk, TextType};
@@ -235,7 +236,8 @@ pub fn parse_tag(src: &[u8], at: usize) -> Option<(Tag, usize)> {
 fn find_end_tag(src: &[u8], from: usize, name: &str) -> Option<usize> {
     let n = name.as_bytes();
     let mut pos = from;
-    while let Some(p) = memchr::memmem::find(&src[pos..], b"</") {
+    static END_TAG: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new(b"</"));
+    while let Some(p) = END_TAG.find(&src[pos..]) {
         let at = pos + p;
         let after = at + 2 + n.len();
         if src.len() >= after

@@ -2,6 +2,9 @@
 //! PHP (variables assigned from request input), and built-in checks.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use regex::bytes::Regex;
 use serde::Deserialize;
@@ -9,6 +12,11 @@ use serde::Deserialize;
 use crate::finding::{FileSpan, Finding, Kind};
 use crate::keyword::line_of;
 use crate::needles::Needles;
+
+/// `/*` and `*/`, looked for once per block comment: `memmem::find` would set a searcher up
+/// for every call.
+static COMMENT_START: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"/*"));
+static COMMENT_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"*/"));
 
 /// The shipped rules.
 pub const SHIPPED_RULES: &str = include_str!("../rules/webshell.toml");
@@ -310,12 +318,12 @@ impl Rules {
             return Vec::new();
         }
         // Block comments out (same length, so offsets hold).
-        let code: std::borrow::Cow<'_, [u8]> = if lang == Lang::Php && memchr::memmem::find(content, b"/*").is_some() {
+        let code: std::borrow::Cow<'_, [u8]> = if lang == Lang::Php && COMMENT_START.find(content).is_some() {
             let mut c = content.to_vec();
             let mut pos = 0;
-            while let Some(p) = memchr::memmem::find(&content[pos..], b"/*") {
+            while let Some(p) = COMMENT_START.find(&content[pos..]) {
                 let s = pos + p;
-                let e = memchr::memmem::find(&content[s + 2..], b"*/").map_or(content.len(), |q| s + 2 + q + 2);
+                let e = COMMENT_END.find(&content[s + 2..]).map_or(content.len(), |q| s + 2 + q + 2);
                 c[s..e].fill(b' ');
                 pos = e;
             }

@@ -43,38 +43,51 @@ enum Search {
     Automaton(AhoCorasick),
 }
 
-impl Needles {
-    /// Needle `i` is `needles[i]`.
-    pub(crate) fn new(needles: &[String]) -> Result<Needles, aho_corasick::BuildError> {
-        let len = needles.len();
+impl Search {
+    /// The packed search for `needles`, unless there are too many short ones or the packed
+    /// searcher will not take the long ones.
+    fn packed(needles: &[String]) -> Option<Search> {
         let (long, short): (Vec<_>, Vec<_>) = needles
             .iter()
             .map(|n| n.to_ascii_lowercase().into_bytes())
             .zip(0..)
             .partition(|(n, _)| n.len() >= PACKED_MIN);
-        if short.len() <= MAX_SHORT {
-            let searcher = if long.is_empty() {
-                Some(None)
-            } else {
+        if short.len() > MAX_SHORT {
+            return None;
+        }
+        let searcher = if long.is_empty() {
+            None
+        } else {
+            Some(
                 packed::Config::new()
                     .match_kind(packed::MatchKind::LeftmostFirst)
                     .builder()
                     .extend(long.iter().map(|(n, _)| n))
-                    .build()
-                    .map(Some)
-            };
-            if let Some(searcher) = searcher {
-                let mut by_first = vec![Vec::new(); 256];
-                for (k, (n, _)) in long.iter().enumerate() {
-                    by_first[usize::from(n[0])].push(k);
-                }
-                let short = short.into_iter().map(|(n, i)| (memmem::Finder::new(&n).into_owned(), i)).collect();
-                return Ok(Needles { len, search: Search::Packed { searcher, long, by_first, short } });
-            }
+                    .build()?,
+            )
+        };
+        let mut by_first = vec![Vec::new(); 256];
+        for (k, (n, _)) in long.iter().enumerate() {
+            by_first[usize::from(n[0])].push(k);
         }
-        let automaton =
-            AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(needles)?;
-        Ok(Needles { len, search: Search::Automaton(automaton) })
+        let short = short.into_iter().map(|(n, i)| (memmem::Finder::new(&n).into_owned(), i)).collect();
+        Some(Search::Packed { searcher, long, by_first, short })
+    }
+}
+
+impl Needles {
+    /// Needle `i` is `needles[i]`.
+    pub(crate) fn new(needles: &[String]) -> Result<Needles, aho_corasick::BuildError> {
+        let search = match Search::packed(needles) {
+            Some(packed) => packed,
+            None => Search::Automaton(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(needles)?,
+            ),
+        };
+        Ok(Needles { len: needles.len(), search })
     }
 
     /// Whether `content` holds each needle, in order.

@@ -318,18 +318,19 @@ impl Rules {
             return Vec::new();
         }
         // Block comments out (same length, so offsets hold).
-        let code: std::borrow::Cow<'_, [u8]> = if lang == Lang::Php && COMMENT_START.find(content).is_some() {
-            let mut c = content.to_vec();
-            let mut pos = 0;
-            while let Some(p) = COMMENT_START.find(&content[pos..]) {
-                let s = pos + p;
-                let e = COMMENT_END.find(&content[s + 2..]).map_or(content.len(), |q| s + 2 + q + 2);
-                c[s..e].fill(b' ');
-                pos = e;
+        let first = if lang == Lang::Php { COMMENT_START.find(content) } else { None };
+        let code: std::borrow::Cow<'_, [u8]> = match first {
+            Some(first) => {
+                let mut c = content.to_vec();
+                let mut next = Some(first);
+                while let Some(s) = next {
+                    let e = COMMENT_END.find(&content[s + 2..]).map_or(content.len(), |q| s + 2 + q + 2);
+                    c[s..e].fill(b' ');
+                    next = COMMENT_START.find(&content[e..]).map(|p| e + p);
+                }
+                c.into()
             }
-            c.into()
-        } else {
-            content.into()
+            None => content.into(),
         };
         let code = &code[..];
         let source = self.source(lang);

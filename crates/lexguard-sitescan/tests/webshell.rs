@@ -153,9 +153,20 @@ system("ls -l $dir");
         ("cb.php", r#"<?php $handlers = ['a' => 'on_a']; call_user_func($handlers[$name], $_POST); array_filter($_POST['tags'], 'is_string'); ?>"#),
         ("icons.php", &format!("<?php $icon = 'data:image/svg+xml;base64,{}'; ?>", "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCAyMCAyMCI+PHBhdGggZmlsbD0iYmxhY2siIGQ9Ik0xMCAyYTggOCAwIDEgMCAwIDE2IDggOCAwIDAgMCAwLTE2eiIvPjwvc3ZnPg==".repeat(8))),
         ("comment.php", "<?php /* run: eval($_POST[x]) is what attackers do */ echo 'ok'; ?>"),
+        ("comments.php", "<?php /* a */ echo 1; /* eval($_POST[x]) */ echo 2; /* then: eval($_GET['c'])"),
     ];
     for (name, code) in cases {
         let f = high(name, code.as_bytes());
         assert!(f.is_empty(), "{name}: {f:#?}");
     }
+}
+
+#[test]
+fn code_between_block_comments_is_still_checked() {
+    let code = "<?php /* a */ echo 1; /* b */ @eval($_POST['c']); /* eval($_GET['d'])";
+    let f = high("between.php", code.as_bytes());
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].rule, "webshell:php.eval-request");
+    let at = code.find("eval($_POST").unwrap();
+    assert_eq!(f[0].span.as_ref().map(|s| s.bytes[0]), Some(at), "{f:#?}");
 }

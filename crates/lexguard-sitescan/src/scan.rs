@@ -722,11 +722,6 @@ impl Scanner {
         if !ft.is_file() {
             return None;
         }
-        let meta = match entry.metadata() {
-            Ok(m) => m,
-            Err(e) => return one(error_finding(path, "error:metadata", 2, e.to_string(), "无法读取文件属性".into())),
-        };
-        let (mode, mtime, uid, gid) = walk::mode_owner(&meta);
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         #[cfg(test)]
         test_panic("process", &name);
@@ -747,6 +742,14 @@ impl Scanner {
                 ));
             }
         };
+        // The open file's own metadata (`fstat`): the same file as the one read, and no
+        // second walk of its path through the kernel's directory cache, which a `stat` by path
+        // cost (~2 % of a site scan's time).
+        let meta = match file.metadata() {
+            Ok(m) => m,
+            Err(e) => return one(error_finding(path, "error:metadata", 2, e.to_string(), "无法读取文件属性".into())),
+        };
+        let (mode, mtime, uid, gid) = walk::mode_owner(&meta);
         let size = meta.len();
         let mut findings = Vec::new();
         let content: Option<Vec<u8>>;

@@ -8,6 +8,7 @@
 //! lowest severity (see [`crate::keyword`]). Hits written in Chinese characters keep their
 //! severity: Chinese text in a Danish file is worth a look.
 
+use std::borrow::Cow;
 use std::path::{Component, Path};
 
 /// Directory names under which files or directories are named by language.
@@ -40,16 +41,17 @@ const OWN_LANGUAGES: &[&str] = &["en", "eng", "zh", "zho", "chi", "cmn", "lzh", 
 /// `MessagesFy.php`; `None` for English and Chinese files and for files that are not
 /// translations. A Chinese language in Latin script (`hak-latn`) counts as another language.
 pub fn foreign_language(path: &Path) -> Option<String> {
-    let parts: Vec<String> = path
+    // Borrowed, not copied: this runs for every file of a scan.
+    let parts: Vec<Cow<'_, str>> = path
         .components()
         .filter_map(|c| match c {
-            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            Component::Normal(s) => Some(s.to_string_lossy()),
             _ => None,
         })
         .collect();
     let (file, dirs) = parts.split_last()?;
     let stem = file.split('.').next().unwrap_or(file);
-    let translations = |d: &String| TRANSLATION_DIRS.iter().any(|t| t.eq_ignore_ascii_case(d));
+    let translations = |d: &Cow<'_, str>| TRANSLATION_DIRS.iter().any(|t| t.eq_ignore_ascii_case(d));
     let tag =
         if let Some(code) = stem.strip_prefix("Messages").filter(|c| c.starts_with(|c: char| c.is_ascii_uppercase())) {
             // MediaWiki: `MessagesZh_hans.php`.

@@ -183,6 +183,9 @@ struct Collect<'a> {
     /// Original offset by which the next checkpoint comes, output or not (the last one's plus
     /// [`CHECKPOINT_EVERY_ORIG`]): long runs without output still get some.
     next_orig: usize,
+    /// Normalized bytes between checkpoints: [`CHECKPOINT_EVERY`], or fewer in tests that
+    /// resume from every place the fast paths ask for one.
+    every: usize,
 }
 
 /// Original bytes between checkpoints at most, even when they produce no output.
@@ -195,7 +198,14 @@ impl<'a> Collect<'a> {
         out.checkpoints.clear();
         out.segments.clear();
         out.invalid = false;
-        Collect { out, input, next: 0, run: None, next_orig: CHECKPOINT_EVERY_ORIG }
+        Collect { out, input, next: 0, run: None, next_orig: CHECKPOINT_EVERY_ORIG, every: CHECKPOINT_EVERY }
+    }
+
+    /// A sink that takes a checkpoint wherever the state machine asks, at most every `every`
+    /// normalized bytes.
+    #[cfg(test)]
+    fn every(out: &'a mut Normalized, input: &'a [u8], every: usize) -> Collect<'a> {
+        Collect { every, ..Collect::new(out, input) }
     }
 
     /// Continues the open byte-for-byte run of this kind at original offset `at`, or opens
@@ -265,7 +275,7 @@ impl Sink for Collect<'_> {
     fn before(&mut self, pos: usize, state: &State) -> bool {
         if self.out.text.len() >= self.next || pos >= self.next_orig {
             self.out.checkpoints.push(Checkpoint { orig: pos, norm: self.out.text.len(), state: *state });
-            self.next = self.out.text.len() + CHECKPOINT_EVERY;
+            self.next = self.out.text.len() + self.every;
             self.next_orig = pos + CHECKPOINT_EVERY_ORIG;
         }
         false

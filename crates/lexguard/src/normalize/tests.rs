@@ -370,6 +370,25 @@ mod fast_paths {
                 prop_assert_eq!(&rest.text, &a.text[cp.norm..], "resumed at {:?}", cp);
             }
         }
+
+        /// A checkpoint wherever the fast paths ask the sink for one (every run, gap and
+        /// written unit): the state they carry there resumes, on the state machine, to the
+        /// same output. (Map-back resumes from checkpoints, which a long text has every few
+        /// kilobytes, wherever they fall.)
+        #[test]
+        fn resume_from_wherever_the_fast_paths_stop(s in text(), opts in options()) {
+            let fast = Normalizer::new(opts);
+            let slow = Normalizer { fast: false, ..fast.clone() };
+            let input = s.as_bytes();
+            let mut a = Normalized::default();
+            fast.run(input, 0, State::default(), &mut Collect::every(&mut a, input, 1));
+            prop_assert_eq!(&a.text, &slow.normalize(input).text);
+            for cp in &a.checkpoints {
+                let mut rest = Normalized::default();
+                slow.run(input, cp.orig, cp.state, &mut Collect::new(&mut rest, input));
+                prop_assert_eq!(&rest.text, &a.text[cp.norm..], "resumed at {:?}", cp);
+            }
+        }
     }
 }
 

@@ -780,6 +780,14 @@ impl Normalizer {
                 // says otherwise).
                 let small_same = same_ascii & SMALL_LETTERS_64_127 == SMALL_LETTERS_64_127;
                 let mut run = i;
+                // Whether the byte `next` (followed by `after`) starts a word the run can go on
+                // into after a gap of one character: an ASCII letter it lowers or keeps, or a
+                // letter that folds to one other letter.
+                let starts_word = |next: u8, after: &[u8]| {
+                    next.is_ascii_uppercase() && lowers
+                        || next.is_ascii_lowercase() && table.is_same_letter_cp(u32::from(next))
+                        || next >= 0xC0 && self.folds_to_one_letter(after)
+                };
                 // Writes the run `s[run..i]` (its state is `st`, then `tok` after it).
                 macro_rules! flush {
                     () => {
@@ -830,16 +838,50 @@ impl Normalizer {
                             tok = tok.saturating_add(1);
                             continue;
                         }
-                        [b' ', next, ..]
+                        [b' ', next, ..] if spaces && tok >= 2 && starts_word(next, &bytes[i + 1..]) => {
+                            crossed = true;
+                            i += 1;
+                            tok = 0;
+                            continue;
+                        }
+                        // One sentence punctuation mark between two such words (`one,two`,
+                        // `end.Next`): `close_gap` would write it as it is, so the run goes on
+                        // across it, as across a space.
+                        [p @ (b',' | b'.' | b':' | b';' | b'!' | b'?'), next, ..]
                             if spaces
                                 && tok >= 2
-                                && (next.is_ascii_uppercase() && lowers
-                                    || next.is_ascii_lowercase() && table.is_same_letter_cp(u32::from(next))
-                                    || next >= 0xC0 && self.folds_to_one_letter(&bytes[i + 1..])) =>
+                                && self.ascii_gap[usize::from(p)].kind == GAP_PUNCT
+                                && self.ascii_gap[usize::from(p)].punct == p
+                                && starts_word(next, &bytes[i + 1..]) =>
                         {
                             crossed = true;
                             i += 1;
                             tok = 0;
+                            continue;
+                        }
+                        // A line break between two such words (one message per line in the
+                        // text of a translation file): `close_gap` writes it as a space. That
+                        // space is not the byte it stands for, so the run ends before it and a
+                        // new one starts after it, as the state machine's own writes would.
+                        [b'\n', next, ..]
+                            if spaces
+                                && tok >= 2
+                                && self.ascii_gap[usize::from(b'\n')].kind == GAP_SPACE
+                                && starts_word(next, &bytes[i + 1..]) =>
+                        {
+                            flush!();
+                            if sink.before(base + i, st) {
+                                return false;
+                            }
+                            sink.push(' ', (base + i, base + i + 1), Flags::empty());
+                            // The gap is closed: what `kept` makes of the next letter is the
+                            // first of a token (a checkpoint taken before it resumes so).
+                            st.tok_len = 0;
+                            st.single_run = 0;
+                            i += 1;
+                            run = i;
+                            tok = 0;
+                            (lowered, crossed) = (false, false);
                             continue;
                         }
                         [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),

@@ -192,6 +192,7 @@ mod fast_paths {
     ];
 
     /// Words and spacing that exercise the run across spaces (`free money`, `v i a`, `a Bc`),
+    /// single punctuation marks and line breaks (`ab,cd`, `ab\nCd`),
     /// the gaps written between words (`free, money`, line breaks, gaps too long to skip or to
     /// stay on the fast path, single letters between punctuation, numbers and `$` in gaps),
     /// words of two-byte scripts with their letters kept (`مرحبا`, `שלום`) or mostly folded
@@ -243,6 +244,15 @@ mod fast_paths {
         " שלום",
         "Καλημέρα",
         " - * - * - * - * - * - * - * - * -\n\n\t- * - * - * - * - * - * - * - * - * - * ",
+        "ab,cd",
+        "Ab.Cd",
+        "ab:",
+        "?Zz",
+        "ab\ncd",
+        "ab\nCd",
+        "ab\nаb",
+        "\nb",
+        "xy\n",
     ];
 
     fn text() -> impl Strategy<Value = String> {

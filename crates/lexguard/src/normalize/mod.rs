@@ -884,6 +884,27 @@ impl Normalizer {
                             (lowered, crossed) = (false, false);
                             continue;
                         }
+                        // One symbol between two such words (`sex-shop`, `user_name`, `and/or`):
+                        // a gap `close_gap` removes, joining the words into one token. The run
+                        // ends before it and goes on after it, the token's length counted on.
+                        [b @ 0..=0x7F, next, ..]
+                            if self.opts.separators
+                                && spaces
+                                && tok >= 2
+                                && self.ascii_gap[usize::from(b)].kind == GAP_SYMBOL
+                                && starts_word(next, &bytes[i + 1..]) =>
+                        {
+                            flush!();
+                            if sink.before(base + i, st) {
+                                return false;
+                            }
+                            sink.note((base + i, base + i + 1), Flags::SEPARATOR);
+                            st.single_run = 0;
+                            i += 1;
+                            run = i;
+                            (lowered, crossed) = (false, false);
+                            continue;
+                        }
                         [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),
                         _ => match two_or_three_byte_cp(&bytes[i..]) {
                             Some(found) => found,

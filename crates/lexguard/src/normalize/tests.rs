@@ -192,7 +192,7 @@ mod fast_paths {
     ];
 
     /// Words and spacing that exercise the run across spaces (`free money`, `v i a`, `a Bc`),
-    /// single punctuation marks and line breaks (`ab,cd`, `ab\nCd`),
+    /// single punctuation marks, line breaks and symbols (`ab,cd`, `ab\nCd`, `ab-cd`),
     /// the gaps written between words (`free, money`, line breaks, gaps too long to skip or to
     /// stay on the fast path, single letters between punctuation, numbers and `$` in gaps),
     /// words of two-byte scripts with their letters kept (`مرحبا`, `שלום`) or mostly folded
@@ -253,6 +253,10 @@ mod fast_paths {
         "ab\nаb",
         "\nb",
         "xy\n",
+        "ab-cd",
+        "Ab_Cd",
+        "ab/",
+        "'x",
     ];
 
     fn text() -> impl Strategy<Value = String> {

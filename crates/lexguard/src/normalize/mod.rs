@@ -768,7 +768,7 @@ impl Normalizer {
             // end the run, and a new one starts after them. So are other gaps of ASCII noise and
             // the words after them (see below): the path is left for `step` only at characters
             // that need its look-ahead or are rare in Latin text.
-            if self.fast && st.gap_len == 0 && st.last == Last::Letter {
+            if self.fast && st.gap_len == 0 && matches!(st.last, Last::Letter | Last::Digit) {
                 let entry = i;
                 let mut tok = st.tok_len;
                 let mut lowered = false;
@@ -788,6 +788,9 @@ impl Normalizer {
                                 return false;
                             }
                             st.tok_len = tok;
+                            // (The path may start after a digit, `1px`; a run ends on a letter
+                            // or on what `starts_word` saw one after.)
+                            st.last = Last::Letter;
                             if crossed {
                                 st.single_run = 0;
                             }
@@ -1002,6 +1005,7 @@ impl Normalizer {
                             sink.push(e.char(), orig, e.flags());
                             tok = tok.saturating_add(1);
                             st.tok_len = tok;
+                            st.last = Last::Letter;
                         }
                         Class::Drop => {
                             flush!();

@@ -257,6 +257,9 @@ mod fast_paths {
         "Ab_Cd",
         "ab/",
         "'x",
+        "4ｆ",
+        "12px",
+        "1 ab",
     ];
 
     fn text() -> impl Strategy<Value = String> {

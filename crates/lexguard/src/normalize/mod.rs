@@ -833,6 +833,29 @@ impl Normalizer {
                             tok = tok.saturating_add(1);
                             continue;
                         }
+                        // A digit inside the word (`utf8mb4`, `v1agra`, `h264`): `step`'s own
+                        // judgement of leetspeak and `kept`, without leaving the path.
+                        [d @ b'0'..=b'9', ..] => {
+                            let e = table.lookup(char::from(d));
+                            if e.class() != Class::Digit || e.is_multi() {
+                                break;
+                            }
+                            flush!();
+                            (lowered, crossed) = (false, false);
+                            if sink.before(base + i, st) {
+                                return false;
+                            }
+                            let orig = (base + i, base + i + 1);
+                            let rest = &input[orig.1..];
+                            match self.leet_applies(st, rest).then(|| leet_letter(e.char())).flatten() {
+                                Some(l) => self.kept(st, l, Class::Letter, orig, e.flags() | Flags::LEET, rest, sink),
+                                None => self.kept(st, e.char(), Class::Digit, orig, e.flags(), rest, sink),
+                            }
+                            i += 1;
+                            run = i;
+                            tok = st.tok_len;
+                            continue;
+                        }
                         [b' ', next, ..] if spaces && tok >= 2 && self.starts_word(lowers, next, &bytes[i + 1..]) => {
                             crossed = true;
                             i += 1;

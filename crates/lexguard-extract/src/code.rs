@@ -29,6 +29,7 @@ pub fn text_ranges(src: &[u8], range: Range<usize>, lang: CodeLang) -> Vec<Range
     let mut i = range.start.min(end);
     // Last significant byte, to tell a regex literal from a division in JavaScript.
     let mut prev: u8 = b'(';
+    let special = special_bytes(lang);
     while i < end {
         let b = src[i];
         match b {
@@ -146,10 +147,7 @@ pub fn text_ranges(src: &[u8], range: Range<usize>, lang: CodeLang) -> Vec<Range
             }
             _ => {
                 // Skip a run of ordinary code at once.
-                let mut j = i + 1;
-                while j < end && !SPECIAL[src[j] as usize] {
-                    j += 1;
-                }
+                let j = skip_code(src, i + 1, end, special);
                 // (Only JavaScript asks what came before a `/`.)
                 if lang == CodeLang::Js {
                     if let Some(&last) = src[i..j].iter().rev().find(|b| !b.is_ascii_whitespace()) {
@@ -166,17 +164,55 @@ pub fn text_ranges(src: &[u8], range: Range<usize>, lang: CodeLang) -> Vec<Range
 /// `*/`, looked for once per block comment (`memmem::find` would set a searcher up each time).
 static COMMENT_END: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new(b"*/"));
 
-/// Bytes that can start a string, a comment, a regular expression or a heredoc.
-static SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'\'' as usize] = true;
-    t[b'"' as usize] = true;
-    t[b'`' as usize] = true;
-    t[b'/' as usize] = true;
-    t[b'#' as usize] = true;
-    t[b'<' as usize] = true;
-    t
-};
+/// The bytes that can start a string, a comment, a regular expression or a heredoc in `lang`
+/// (the arms of [`text_ranges`] that are not ordinary code).
+fn special_bytes(lang: CodeLang) -> &'static [u8] {
+    match lang {
+        CodeLang::Php => b"'\"/#<",
+        CodeLang::Js => b"'\"`/",
+        CodeLang::Json => b"'\"",
+        CodeLang::CLike => b"'\"/",
+    }
+}
+
+/// The first offset from `j` on (before `end`) holding one of `special`, or `end`.
+#[inline]
+fn skip_code(src: &[u8], j: usize, end: usize, special: &[u8]) -> usize {
+    match *special {
+        [a, b] => skip_words(src, j, end, [a, b]),
+        [a, b, c] => skip_words(src, j, end, [a, b, c]),
+        [a, b, c, d] => skip_words(src, j, end, [a, b, c, d]),
+        [a, b, c, d, e] => skip_words(src, j, end, [a, b, c, d, e]),
+        _ => (j..end).find(|&k| special.contains(&src[k])).unwrap_or(end),
+    }
+}
+
+/// [`skip_code`] eight bytes at a time: a byte equal to `b` is a zero byte of `x ^ b…b`, and
+/// the lowest zero byte of a word is found exactly by `(y - 0x01…01) & !y & 0x80…80` (a borrow
+/// can only mark bytes above it).
+#[inline(always)]
+fn skip_words<const N: usize>(src: &[u8], mut j: usize, end: usize, special: [u8; N]) -> usize {
+    const LO: u64 = u64::from_le_bytes([0x01; 8]);
+    const HI: u64 = u64::from_le_bytes([0x80; 8]);
+    let end = end.min(src.len());
+    let masks = special.map(|b| LO * u64::from(b));
+    while j + 8 <= end {
+        let x = u64::from_le_bytes(src[j..j + 8].try_into().unwrap_or_default());
+        let mut found = 0;
+        for m in masks {
+            let y = x ^ m;
+            found |= y.wrapping_sub(LO) & !y & HI;
+        }
+        if found != 0 {
+            return j + (found.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while j < end && !special.contains(&src[j]) {
+        j += 1;
+    }
+    j
+}
 
 fn line_comment_end(src: &[u8], from: usize, end: usize, lang: CodeLang) -> usize {
     let nl = memchr::memchr(b'\n', &src[from..end]).map_or(end, |p| from + p);
@@ -192,6 +228,25 @@ fn line_comment_end(src: &[u8], from: usize, end: usize, lang: CodeLang) -> usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The word-at-a-time skip stops where a byte-by-byte one does, for every language's
+        /// bytes, at every offset and alignment.
+        #[test]
+        fn skip_code_stops_at_the_first_special_byte(
+            src in proptest::collection::vec(proptest::sample::select(b"ab '\"`/#<\x80\xff\x00\x7f\x2f\x2e".to_vec()), 0..40),
+            from in 0usize..40,
+            cut in 0usize..40,
+        ) {
+            for lang in [CodeLang::Php, CodeLang::Js, CodeLang::Json, CodeLang::CLike] {
+                let special = special_bytes(lang);
+                let end = cut.min(src.len());
+                let from = from.min(end);
+                let want = (from..end).find(|&k| special.contains(&src[k])).unwrap_or(end);
+                proptest::prop_assert_eq!(skip_code(&src, from, end, special), want, "{:?}", lang);
+            }
+        }
+    }
 
     fn texts(src: &str, lang: CodeLang) -> Vec<&str> {
         text_ranges(src.as_bytes(), 0..src.len(), lang).into_iter().map(|r| &src[r]).collect()

@@ -759,15 +759,17 @@ impl Normalizer {
                 }
                 continue;
             }
-            // Inside a word: a run of letters kept as they are (`xample` after `E`). Each
-            // would only lengthen the token, as `kept` does with no gap pending. The run goes on
-            // across single spaces between words of two or more letters (`mple text`): `close_gap`
-            // would write such a space as it is and start a new token. Letters that fold to one
-            // other letter (`а` → `a`, `é` → `e`, `Д` → `д`) and invisible characters (`्`, a
-            // soft hyphen) inside the word are written or noted here too, as `step` would: they
-            // end the run, and a new one starts after them. So are other gaps of ASCII noise and
-            // the words after them (see below): the path is left for `step` only at characters
-            // that need its look-ahead or are rare in Latin text.
+            // Inside a word (or right after a digit, `1px`): a run of letters kept as they are
+            // (`xample` after `E`). Each would only lengthen the token, as `kept` does with no
+            // gap pending. The run goes on across a single space or sentence punctuation mark
+            // between words of two or more letters (`mple text`, `one,two`): `close_gap` would
+            // write it as it is and start a new token. Letters that fold to one other letter
+            // (`а` → `a`, `é` → `e`, `Д` → `д`), invisible characters (`्`, a soft hyphen), digits
+            // (with `step`'s own judgement of leetspeak), a single line break or symbol between
+            // two words, and other gaps of ASCII noise with the words after them (see below) are
+            // written or noted here too, as `step` would: they end the run, and a new one starts
+            // after them. The path is left for `step` only at characters that need its
+            // look-ahead or are rare in Latin text.
             if self.fast && st.gap_len == 0 && matches!(st.last, Last::Letter | Last::Digit) {
                 let entry = i;
                 let mut tok = st.tok_len;

@@ -20,10 +20,10 @@ const MIXED_PINYIN_MAX: usize = 4;
 /// Regex compile limits: a list cannot make the filter huge.
 const REGEX_SIZE_LIMIT: usize = 2 << 20;
 /// The cap on the lazy DFA's cache of the regex set (per thread that searches with it). The
-/// union of the shipped rules needs ~3–4 MiB of states on Chinese text: within `regex`'s
-/// default of 2 MiB the cache filled and was cleared over and over, and the set ran at
-/// ~125 MB/s instead of ~270 (18 MB of the benchmark tree's text holding CJK, 3 rounds). The
-/// cache only grows as far as the text needs.
+/// union of the shipped rules needs ~3–4 MiB of states on text mixing CJK and Latin: within
+/// `regex`'s default of 2 MiB the cache filled and was cleared over and over. The set over the
+/// 18 MB of the site-scan benchmark tree's text that holds CJK took 71–79 ms with 2 MiB, 34 ms
+/// with 4 MiB or more (3 rounds each). The cache only grows as far as the text needs.
 const REGEX_SET_DFA_LIMIT: usize = 8 << 20;
 
 /// What a Latin end of a pattern needs next to it.

@@ -222,8 +222,9 @@ pub struct Baseline {
     /// comes twice).
     entries: Vec<Entry>,
     /// Per root, raw path → position in `entries` (looked up by a borrowed path, without a
-    /// copy). Hashed with foldhash: the keys are the operator's own paths, and SipHash cost
-    /// as much as the lookups' other work in a scan of ~34k files.
+    /// copy). Hashed with foldhash: the keys are the operator's own paths, and SipHash over
+    /// every baseline path (loading) and every scanned path (lookup) was ~0.4 % of a site
+    /// scan's samples (`perf`, ~34k files).
     index: Vec<PathIndex>,
     path: PathBuf,
 }

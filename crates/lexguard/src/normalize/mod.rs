@@ -782,9 +782,15 @@ impl Normalizer {
                 // says otherwise).
                 let small_same = same_ascii & SMALL_LETTERS_64_127 == SMALL_LETTERS_64_127;
                 let mut run = i;
-                // Writes the run `s[run..i]` (its state is `st`, then `tok` after it).
+                // Writes the run `s[run..i]` (its state is `st`, then `tok` after it); what was
+                // noted of that run (`lowered`, `crossed`) goes with it. (`@last` after the loop,
+                // where nothing reads them again.)
                 macro_rules! flush {
                     () => {
+                        flush!(@last);
+                        (lowered, crossed) = (false, false);
+                    };
+                    (@last) => {
                         if i > run {
                             if sink.before(base + run, st) {
                                 return false;
@@ -843,7 +849,6 @@ impl Normalizer {
                                 break;
                             }
                             flush!();
-                            (lowered, crossed) = (false, false);
                             if sink.before(base + i, st) {
                                 return false;
                             }
@@ -901,7 +906,6 @@ impl Normalizer {
                             i += 1;
                             run = i;
                             tok = 0;
-                            (lowered, crossed) = (false, false);
                             continue;
                         }
                         // One symbol between two such words (`sex-shop`, `user_name`, `and/or`):
@@ -922,7 +926,6 @@ impl Normalizer {
                             st.single_run = 0;
                             i += 1;
                             run = i;
-                            (lowered, crossed) = (false, false);
                             continue;
                         }
                         [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),
@@ -957,7 +960,6 @@ impl Normalizer {
                             break;
                         }
                         flush!();
-                        (lowered, crossed) = (false, false);
                         loop {
                             // The sink hears of the gap at its first character only, and then
                             // of the unit after it. Nothing is written in between, so all a
@@ -1023,7 +1025,6 @@ impl Normalizer {
                     match e.class() {
                         Class::Letter if !e.is_multi() => {
                             flush!();
-                            (lowered, crossed) = (false, false);
                             if sink.before(orig.0, st) {
                                 return false;
                             }
@@ -1034,7 +1035,6 @@ impl Normalizer {
                         }
                         Class::Drop => {
                             flush!();
-                            (lowered, crossed) = (false, false);
                             if sink.before(orig.0, st) {
                                 return false;
                             }
@@ -1045,7 +1045,7 @@ impl Normalizer {
                     i += len;
                     run = i;
                 }
-                flush!();
+                flush!(@last);
                 if i > entry {
                     continue;
                 }

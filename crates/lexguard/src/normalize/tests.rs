@@ -300,6 +300,22 @@ mod fast_paths {
         }
     }
 
+    /// The state machine `slow`, resumed over `input` from each of `checkpoints`, writes the
+    /// rest of `text` from the checkpoint's normalized offset on.
+    fn resumes_to<'c>(
+        slow: &Normalizer,
+        input: &[u8],
+        checkpoints: impl IntoIterator<Item = &'c Checkpoint>,
+        text: &str,
+    ) -> Result<(), TestCaseError> {
+        for cp in checkpoints {
+            let mut rest = Normalized::default();
+            slow.run(input, cp.orig, cp.state, &mut Collect::new(&mut rest, input));
+            prop_assert_eq!(&rest.text, &text[cp.norm..], "resumed at {:?}", cp);
+        }
+        Ok(())
+    }
+
     proptest! {
         /// Every normalized character maps back to exactly the original bytes it was made
         /// from, as the state machine reports them one character at a time.
@@ -380,12 +396,7 @@ mod fast_paths {
                 prop_assert_eq!((x.orig, x.norm, x.state), (y.orig, y.norm, y.state));
             }
             prop_assert!(!c.invalid);
-            for cp in a.checkpoints.iter().chain(&b.checkpoints) {
-                let mut rest = Normalized::default();
-                let mut sink = Collect::new(&mut rest, input);
-                slow.run(input, cp.orig, cp.state, &mut sink);
-                prop_assert_eq!(&rest.text, &a.text[cp.norm..], "resumed at {:?}", cp);
-            }
+            resumes_to(&slow, input, a.checkpoints.iter().chain(&b.checkpoints), &a.text)?;
         }
 
         /// A checkpoint wherever the fast paths ask the sink for one (every run, gap and
@@ -400,11 +411,7 @@ mod fast_paths {
             let mut a = Normalized::default();
             fast.run(input, 0, State::default(), &mut Collect::every(&mut a, input, 1));
             prop_assert_eq!(&a.text, &slow.normalize(input).text);
-            for cp in &a.checkpoints {
-                let mut rest = Normalized::default();
-                slow.run(input, cp.orig, cp.state, &mut Collect::new(&mut rest, input));
-                prop_assert_eq!(&rest.text, &a.text[cp.norm..], "resumed at {:?}", cp);
-            }
+            resumes_to(&slow, input, &a.checkpoints, &a.text)?;
         }
     }
 }

@@ -237,12 +237,25 @@ fn text_report(path: &str, reps: usize, cold: bool, profile: Option<&(String, u6
     // Documents separated by form feeds (one per file of a site, as `lexguard scan` checks
     // them) are also checked one by one: each gets its own engine choice.
     let docs: Vec<&str> = text.split('\u{c}').filter(|d| !d.trim().is_empty()).collect();
+    // One check per line, as a publishing system checks comments or reviews, with and without
+    // the regex rules: what they cost on top of the terms.
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let no_regex = shipped_without_regex();
+    no_regex.warm_up();
     let mut cases = vec![
         Case::new("raw_ac_shipped", "aho-corasick leftmost-longest, shipped terms, raw text", || ac.count(&text)),
         Case::new("pipeline_0_terms", "count_into, filter without terms", || count_whole(&empty, &text)),
         Case::new("shipped_full", "count_into, shipped lexicon, all steps", || count_whole(&shipped, &text)),
         Case::new("shipped_full_da", "the same, EngineKind::DoubleArray", || count_whole(&shipped_da, &text)),
     ];
+    if lines.len() > 1 {
+        cases.push(Case::new("shipped_lines", "count_into per line, shipped lexicon", || {
+            count_messages(&shipped, &lines)
+        }));
+        cases.push(Case::new("shipped_lines_no_rx", "the same, without the regex rules", || {
+            count_messages(&no_regex, &lines)
+        }));
+    }
     if docs.len() > 1 {
         cases.push(Case::new("shipped_docs", "count_into per form-feed document, shipped lexicon", || {
             count_messages(&shipped, &docs)
@@ -272,6 +285,28 @@ fn text_report(path: &str, reps: usize, cold: bool, profile: Option<&(String, u6
             c.what
         );
     }
+}
+
+/// The shipped lists without the regex rules: the repository's `wordlists/` less its
+/// `*.regex.txt` files.
+fn shipped_without_regex() -> Filter {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wordlists");
+    let mut lex = Lexicon::new();
+    let categories = dir.join("categories.toml");
+    let toml = std::fs::read_to_string(&categories).unwrap_or_else(|e| panic!("{}: {e}", categories.display()));
+    lex.add_categories("categories.toml", &toml).expect("the shipped categories load");
+    let mut files: Vec<_> = ["zh", "en"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(dir.join(sub)).unwrap_or_else(|e| panic!("{}: {e}", dir.display())))
+        .map(|e| e.expect("a readable wordlists/ entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt") && !p.to_string_lossy().ends_with(".regex.txt"))
+        .collect();
+    files.sort();
+    for f in &files {
+        lex.add_file(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+    assert!(lex.regex_rules().is_empty() && !lex.terms().is_empty());
+    Filter::from_lexicon(lex).expect("the shipped lists load")
 }
 
 /// `--profile CASE SECS`: runs one case in a loop for `SECS` seconds (for `perf record`).

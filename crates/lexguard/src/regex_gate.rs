@@ -138,14 +138,26 @@ fn prefixes(hir: &Hir) -> Option<Literals> {
     usable(&lits).then_some(lits)
 }
 
-/// Sets of literals in which a match of the regex `pattern` finds one each, most selective
-/// first, at most [`MAX_SETS`] (empty: none usable, or a pattern `regex-syntax` does not parse),
-/// and the run every match contains, if it has one of [`MIN_RUN`] characters or more.
-fn required_sets(pattern: &str) -> (Vec<Literals>, Option<Run>) {
-    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else { return (Vec::new(), None) };
+/// What every match of a rule needs.
+#[derive(Debug, Default)]
+struct Needs {
+    /// Sets of literals in which a match finds one each, most selective first, at most
+    /// [`MAX_SETS`] (empty: none usable, or a pattern `regex-syntax` does not parse).
+    sets: Vec<Literals>,
+    /// The run every match contains, if it has one of [`MIN_RUN`] characters or more.
+    run: Option<Run>,
+    /// Sets left out for the run (see [`required_sets`]): still needed, so a text without any
+    /// lead byte of theirs cannot match, nor ASCII text when they have no ASCII literal.
+    left_out: Vec<Literals>,
+}
+
+/// What every match of the regex `pattern` needs.
+fn required_sets(pattern: &str) -> Needs {
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else { return Needs::default() };
     let run = required_run(&hir).filter(|(_, len)| *len >= MIN_RUN);
     let mut sets = Vec::new();
     required_all(&hir, &mut sets);
+    let mut left_out = Vec::new();
     if let Some((chars, _)) = run.as_ref().filter(|(_, len)| *len >= LONG_RUN) {
         // Single characters of a long run say less than the run does, and the commonest of
         // them (`一` of a mobile number in Chinese numerals) would keep the gate's search busy.
@@ -154,12 +166,12 @@ fn required_sets(pattern: &str) -> (Vec<Literals>, Option<Run>) {
             let mut cs = std::str::from_utf8(l).into_iter().flat_map(str::chars);
             cs.next().is_some_and(|c| chars.binary_search(&c).is_ok()) && cs.next().is_none()
         };
-        sets.retain(|set| !set.iter().all(in_run));
+        (left_out, sets) = sets.into_iter().partition(|set| set.iter().all(in_run));
     }
     sets.sort_by_key(|s| std::cmp::Reverse(score(s)));
     sets.dedup();
     sets.truncate(MAX_SETS);
-    (sets, run.map(|(chars, len)| Run::new(&chars, len)))
+    Needs { sets, run: run.map(|(chars, len)| Run::new(&chars, len)), left_out }
 }
 
 /// Sets of literals kept per rule (a bit each in a `u8`).
@@ -202,8 +214,9 @@ pub(crate) struct RegexGate {
     always: Vec<usize>,
     /// Runs the gated rules need, each once.
     runs: Vec<Run>,
-    /// Rules gated by a run alone (no usable literal set): (rule, index into `runs`).
-    run_only: Vec<(u32, usize)>,
+    /// Rules gated by a run alone (no usable literal set): (rule, index into `runs`, whether
+    /// ASCII text can hold a match).
+    run_only: Vec<(u32, usize, bool)>,
     /// The first byte of 0x80 or more of each literal that has one: a text without any of
     /// them holds no literal but ASCII ones (Cyrillic or Arabic text, where the literals are
     /// ASCII and Chinese).
@@ -211,7 +224,13 @@ pub(crate) struct RegexGate {
     /// `leads` as a range `lo..=hi` when it is one (E3–E9 when the literals are Chinese): a
     /// range test vectorizes, a table lookup does not.
     lead_range: Option<(u8, u8)>,
+    /// [`LEAD_SHARE`] (tests take the pass by character on any share).
+    lead_share: usize,
 }
+
+/// One byte in so many or more a lead byte of the literals, and the pass by character pays
+/// (the three-byte characters behind them fill half the text).
+const LEAD_SHARE: usize = 6;
 
 impl RegexGate {
     /// The gate of the rules `patterns` (in rule order).
@@ -222,10 +241,15 @@ impl RegexGate {
         let mut always = Vec::new();
         let mut runs: Vec<Run> = Vec::new();
         let mut run_only = Vec::new();
+        // Literals of the sets left out for runs: their lead bytes count as the others' do.
+        let mut lead_lits: Vec<Vec<u8>> = Vec::new();
         let mut len = 0;
         for (rule, p) in patterns.into_iter().enumerate() {
             len += 1;
-            let (sets, run) = required_sets(p);
+            let Needs { sets, run, left_out } = required_sets(p);
+            // Whether ASCII text can hold a match: every set needed has an ASCII literal.
+            let can_ascii = sets.iter().chain(&left_out).all(|s| s.iter().any(|l| l.is_ascii()));
+            lead_lits.extend(left_out.into_iter().flatten());
             let run = run.and_then(|r| {
                 runs.iter().position(|x| *x == r).or_else(|| {
                     // (Past the cap, a rule is gated by its literals alone.)
@@ -237,7 +261,7 @@ impl RegexGate {
             });
             if sets.is_empty() {
                 match run {
-                    Some(r) => run_only.push((rule as u32, r)),
+                    Some(r) => run_only.push((rule as u32, r, can_ascii)),
                     None => always.push(rule),
                 }
                 continue;
@@ -256,7 +280,7 @@ impl RegexGate {
             let mut ascii: Vec<Literals> =
                 sets.iter().map(|s| s.iter().filter(|l| l.is_ascii()).cloned().collect()).collect();
             ascii.sort_by_key(Vec::len);
-            let ascii = ascii.iter().all(|s| !s.is_empty()).then_some(ascii);
+            let ascii = can_ascii.then_some(ascii);
             gated.push(Gated { rule: rule as u32, sets, ascii, run });
         }
         let literals = if lits.is_empty() && run_only.is_empty() {
@@ -276,7 +300,7 @@ impl RegexGate {
             run_only.clear();
         }
         let mut leads = [false; 256];
-        for l in &lits {
+        for l in lits.iter().chain(&lead_lits) {
             if let Some(&b) = l.iter().find(|&&b| b >= 0x80) {
                 leads[usize::from(b)] = true;
             }
@@ -288,22 +312,29 @@ impl RegexGate {
             _ => None,
         };
         let chars = literals.as_ref().and(CharIndex::new(&lits, &runs));
-        RegexGate { literals, chars, sets_of, gated, always, runs, run_only, leads, lead_range }
+        RegexGate { literals, chars, sets_of, gated, always, runs, run_only, leads, lead_range, lead_share: LEAD_SHARE }
     }
 
     /// Whether `text` may hold a literal that is not ASCII (it has one of their lead bytes).
+    #[cfg(test)]
     fn may_hold_non_ascii_literals(&self, text: &str) -> bool {
+        self.lead_bytes(text) > 0
+    }
+
+    /// How many of the literals' lead bytes `text` has.
+    fn lead_bytes(&self, text: &str) -> usize {
         if text.is_ascii() {
-            return false;
+            return 0;
         }
         let bytes = text.as_bytes();
         match self.lead_range {
-            // 64 bytes at a time without an early exit inside, so that the test vectorizes
-            // (a Cyrillic text has none of these bytes and is read to its end).
-            Some((lo, hi)) => {
-                bytes.chunks(64).any(|chunk| chunk.iter().fold(false, |any, &b| any | (b.wrapping_sub(lo) <= hi - lo)))
-            }
-            None => bytes.iter().any(|&b| self.leads[usize::from(b)]),
+            // Counted in lanes of a byte, 255 bytes at a time, so that the count vectorizes (a
+            // Cyrillic text has none of these bytes and is read to its end).
+            Some((lo, hi)) => bytes
+                .chunks(255)
+                .map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &b| n + u8::from(b.wrapping_sub(lo) <= hi - lo))))
+                .sum(),
+            None => bytes.iter().filter(|&&b| self.leads[usize::from(b)]).count(),
         }
     }
 
@@ -321,7 +352,14 @@ impl RegexGate {
         if out.len() >= limit {
             return Candidates::Many;
         }
-        if let Some(index) = self.chars.as_ref().filter(|_| self.may_hold_non_ascii_literals(text)) {
+        let leads = self.lead_bytes(text);
+        let non_ascii = leads > 0;
+        // The pass by character pays where the literals' lead bytes are a large share of the
+        // text: on text mostly ASCII it would stop at most letters (the first ones of `com`,
+        // `qq`, `www`, …), where the automaton takes one step a byte.
+        if let Some(index) =
+            self.chars.as_ref().filter(|_| non_ascii && leads.saturating_mul(self.lead_share) >= text.len())
+        {
             if self.scan_chars(index, text, limit, &mut out) {
                 return Candidates::Many;
             }
@@ -331,8 +369,9 @@ impl RegexGate {
         // Whether each run is in the text, looked for once, when a rule first needs it.
         let mut run_found: [Option<bool>; MAX_RUNS] = [None; MAX_RUNS];
         let mut has_run = |r: usize| *run_found[r].get_or_insert_with(|| self.runs[r].is_in(text));
-        for &(rule, r) in &self.run_only {
-            if has_run(r) {
+        for &(rule, r, can_ascii) in &self.run_only {
+            // (Without a non-ASCII literal's lead byte, a rule that needs one cannot match.)
+            if (can_ascii || non_ascii) && has_run(r) {
                 out.push(rule as usize);
                 if out.len() >= limit {
                     return Candidates::Many;
@@ -340,7 +379,7 @@ impl RegexGate {
             }
         }
         if let Some(ac) = &self.literals {
-            if !self.may_hold_non_ascii_literals(text) {
+            if !non_ascii {
                 // Most text of a website, ASCII or in scripts no literal is written in: only
                 // rules that can match ASCII, their ASCII literals looked for one by one
                 // (usually the first set's absence settles it: `www` of `www dot`).
@@ -454,7 +493,7 @@ impl RegexGate {
                 }
                 live = runs;
                 if done != 0 {
-                    for &(rule, r) in &self.run_only {
+                    for &(rule, r, _) in &self.run_only {
                         if done >> r & 1 != 0 {
                             open -= 1;
                             out.push(rule as usize);
@@ -474,8 +513,10 @@ impl RegexGate {
             }
             let first = entry >> RUN_BITS.count_ones();
             if first != 0 {
+                // The next eight bytes, once, for the literals' first eight (none near the end).
+                let head = bytes.get(i..i + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
                 for &lit in &index.starts[first as usize - 1] {
-                    if !bytes[i..].starts_with(&index.literals[lit as usize]) {
+                    if !index.literals[lit as usize].is_at(head, &bytes[i..]) {
                         continue;
                     }
                     for &(g, k) in &self.sets_of[lit as usize] {
@@ -537,7 +578,37 @@ struct CharIndex {
     astral: Box<[(u32, u16)]>,
     /// Per first character: the literals that start with it (index into `literals`).
     starts: Vec<Vec<u32>>,
-    literals: Vec<Vec<u8>>,
+    literals: Vec<Literal>,
+}
+
+/// A literal of the index, with its first eight bytes as a word to compare at once (a call of
+/// `memcmp` per literal that starts with a character was a few per cent of a site scan).
+#[derive(Debug)]
+struct Literal {
+    bytes: Vec<u8>,
+    /// The first eight bytes (or fewer, zero-padded) and the mask of those it has.
+    word: u64,
+    mask: u64,
+}
+
+impl Literal {
+    fn new(bytes: &[u8]) -> Literal {
+        let n = bytes.len().min(8);
+        let mut w = [0u8; 8];
+        w[..n].copy_from_slice(&bytes[..n]);
+        let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+        Literal { bytes: bytes.to_vec(), word: u64::from_le_bytes(w), mask }
+    }
+
+    /// Whether `rest` starts with the literal; `head` is its first eight bytes as a word, if it
+    /// has them.
+    #[inline(always)]
+    fn is_at(&self, head: Option<u64>, rest: &[u8]) -> bool {
+        match head {
+            Some(h) => h & self.mask == self.word && (self.bytes.len() <= 8 || rest.starts_with(&self.bytes)),
+            None => rest.starts_with(&self.bytes),
+        }
+    }
 }
 
 impl CharIndex {
@@ -585,7 +656,13 @@ impl CharIndex {
             }
             pages[usize::from(*page)][(cp & 0xFF) as usize] = e;
         }
-        Some(CharIndex { page_of, pages: pages.into(), astral: astral.into(), starts, literals: lits.to_vec() })
+        Some(CharIndex {
+            page_of,
+            pages: pages.into(),
+            astral: astral.into(),
+            starts,
+            literals: lits.iter().map(|l| Literal::new(l)).collect(),
+        })
     }
 
     #[inline(always)]
@@ -853,6 +930,9 @@ mod tests {
         assert!(gate.always.is_empty(), "rules without literals: {:?}", gate.always);
         let latin = "the quick brown fox jumps over the lazy dog; see https://www.example.com/page?id=42";
         assert_eq!(all(&gate, latin), Vec::<usize>::new());
+        // Eleven digits and more in a row: the mobile-number rules need a Chinese numeral too.
+        let digits = "call 13812345678 or +86 138 1234 5678; id=17336000000001234";
+        assert_eq!(all(&gate, digits), Vec::<usize>::new());
         let latin1 = "même texte, https://www.example.com/page?id=42";
         assert_eq!(all(&gate, latin1), Vec::<usize>::new());
         // Text without a lead byte of the Chinese literals takes the way of ASCII text, and still
@@ -870,8 +950,8 @@ mod tests {
     fn the_lead_byte_range_agrees_with_the_table() {
         let lex = crate::Lexicon::shipped().unwrap();
         let mut gate = RegexGate::new(lex.regex_rules().iter().map(|r| r.pattern.as_str()));
-        // The shipped literals' lead bytes are E4–E9, one range.
-        assert_eq!(gate.lead_range, Some((0xE4, 0xE9)));
+        // The shipped literals' lead bytes are E3–E9, one range.
+        assert_eq!(gate.lead_range, Some((0xE3, 0xE9)));
         // Either side of each end of the range, at the ends of 64-byte chunks and past them.
         for c in ['ж', 'é', '\u{2000}', 'ぁ', '網', '零', '가', '😀'] {
             for pos in [0, 1, 62, 63, 64, 65, 127, 128, 200] {
@@ -894,7 +974,7 @@ mod tests {
     fn concatenations_need_each_part() {
         let sets = |p: &str| -> Vec<Vec<String>> {
             required_sets(p)
-                .0
+                .sets
                 .into_iter()
                 .map(|s| s.into_iter().map(|l| String::from_utf8(l).unwrap()).collect())
                 .collect()
@@ -934,7 +1014,7 @@ mod tests {
     fn runs_of_each_form() {
         // (Characters in the set, length.)
         let run = |p: &str| {
-            required_sets(p).1.map(|r| {
+            required_sets(p).run.map(|r| {
                 (r.ascii.count_ones() as usize + r.bits.iter().map(|w| w.count_ones() as usize).sum::<usize>(), r.len)
             })
         };
@@ -1004,6 +1084,9 @@ mod tests {
         let plain = "一个人买了三个苹果，花了五元；二〇二四年十二月，第一百二十三号。";
         let found = all(&gate, plain);
         assert!(!found.contains(&chinese) && !found.contains(&mixed), "{found:?}");
+        // Numerals are the only characters of the text with a lead byte of a literal's.
+        assert!(all(&gate, "一三八一二三四五六七八").contains(&chinese));
+        assert!(all(&gate, "138幺二34五678").contains(&mixed));
         for (number, rule) in [("一三八一二三四五六七八", chinese), ("138幺二34五678", mixed)] {
             let text = format!("{plain}电话{number}");
             assert!(regex::Regex::new(patterns[rule]).unwrap().is_match(&text));
@@ -1031,6 +1114,12 @@ mod tests {
         static PATTERNS: LazyLock<Vec<String>> = LazyLock::new(patterns);
         static GATE: LazyLock<RegexGate> = LazyLock::new(|| RegexGate::new(PATTERNS.iter().map(String::as_str)));
         static SET: LazyLock<RegexSet> = LazyLock::new(|| RegexSet::new(PATTERNS.iter()).unwrap());
+        /// The same gate taking the pass by character on any text with a literal's lead byte.
+        static BY_CHARS: LazyLock<RegexGate> = LazyLock::new(|| {
+            let mut gate = RegexGate::new(PATTERNS.iter().map(String::as_str));
+            gate.lead_share = usize::MAX;
+            gate
+        });
         /// The same gate without its index by character: the automaton and a pass per run.
         static BY_BYTES: LazyLock<RegexGate> = LazyLock::new(|| {
             let mut gate = RegexGate::new(PATTERNS.iter().map(String::as_str));
@@ -1090,8 +1179,9 @@ mod tests {
                 for m in SET.matches(&t).iter() {
                     prop_assert!(cand.contains(&m), "rule {} `{}` matches {:?} but was gated out", m, PATTERNS[m], t);
                 }
-                // Both ways through the literals let the same rules through.
-                prop_assert_eq!(super::all(&BY_BYTES, &t), cand);
+                // All ways through the literals let the same rules through.
+                prop_assert_eq!(&super::all(&BY_BYTES, &t), &cand);
+                prop_assert_eq!(&super::all(&BY_CHARS, &t), &cand);
             }
         }
     }

@@ -1068,6 +1068,29 @@ mod tests {
     }
 
     #[test]
+    fn characters_beyond_the_bmp_and_too_many_first_characters() {
+        // A literal and a run beyond the BMP: the index's sorted list.
+        let gate = RegexGate::new(["😀😀x", "[😀😁]{5}"]);
+        assert!(gate.chars.is_some());
+        assert_eq!(all(&gate, "a😀😀x"), vec![0]);
+        assert_eq!(all(&gate, "a😀x😀x"), Vec::<usize>::new());
+        assert_eq!(all(&gate, "😀😁😀😁😀 😀😀x"), vec![0, 1]);
+        // More first characters than the index's entries hold: the automaton does the work.
+        let rules: Vec<String> = (0..10u32)
+            .map(|r| {
+                let alts: Vec<String> =
+                    (0..60u32).map(|k| format!("{}y", char::from_u32(0x4E00 + r * 60 + k).unwrap())).collect();
+                format!("(?:{})x", alts.join("|"))
+            })
+            .collect();
+        let gate = RegexGate::new(rules.iter().map(String::as_str));
+        assert!(gate.chars.is_none() && gate.always.is_empty());
+        let text = format!("{}yx {}y", char::from_u32(0x4E00 + 61).unwrap(), char::from_u32(0x4E00 + 599).unwrap());
+        assert_eq!(all(&gate, &text), vec![1]);
+        assert_eq!(all(&gate, &format!("{text}x")), vec![1, 9]);
+    }
+
+    #[test]
     fn mobile_numbers_in_chinese_numerals_need_the_whole_run() {
         let lex = crate::Lexicon::shipped().unwrap();
         let patterns: Vec<&str> = lex.regex_rules().iter().map(|r| r.pattern.as_str()).collect();

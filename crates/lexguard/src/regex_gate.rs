@@ -35,7 +35,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
-use crate::normalize::{cp2, cp3};
+use crate::normalize::{cp3, two_or_three_byte_cp};
 
 /// A class with more characters than this is not turned into literals.
 const MAX_CLASS: usize = 32;
@@ -283,11 +283,8 @@ impl RegexGate {
             let ascii = can_ascii.then_some(ascii);
             gated.push(Gated { rule: rule as u32, sets, ascii, run });
         }
-        let literals = if lits.is_empty() && run_only.is_empty() {
+        let literals = if lits.is_empty() {
             None
-        } else if lits.is_empty() {
-            // Only runs: an automaton that finds nothing carries the char index.
-            AhoCorasick::new([[0u8; 0]; 0]).ok()
         } else {
             // A few hundred short literals: a DFA is small and the fastest to run.
             AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).match_kind(MatchKind::Standard).build(&lits).ok()
@@ -298,6 +295,8 @@ impl RegexGate {
             sets_of.clear();
             gated.clear();
             run_only.clear();
+            lits.clear();
+            runs.clear();
         }
         let mut leads = [false; 256];
         for l in lits.iter().chain(&lead_lits) {
@@ -311,7 +310,7 @@ impl RegexGate {
             (Some(lo), Some(hi)) if leads[lo..=hi].iter().all(|&l| l) => Some((lo as u8, hi as u8)),
             _ => None,
         };
-        let chars = literals.as_ref().and(CharIndex::new(&lits, &runs));
+        let chars = if lits.is_empty() && runs.is_empty() { None } else { CharIndex::new(&lits, &runs) };
         RegexGate { literals, chars, sets_of, gated, always, runs, run_only, leads, lead_range, lead_share: LEAD_SHARE }
     }
 
@@ -469,12 +468,7 @@ impl RegexGate {
                     break;
                 }
             }
-            let (cp, len) = match bytes[i..] {
-                [b0 @ 0..=0x7F, ..] => (u32::from(b0), 1),
-                [b0 @ 0xC0..=0xDF, b1, ..] => (cp2(b0, b1), 2),
-                [b0 @ 0xE0..=0xEF, b1, b2, ..] => (cp3(b0, b1, b2), 3),
-                _ => (text[i..].chars().next().map_or(0, u32::from), 4),
-            };
+            let (cp, len) = char_at(text, i);
             let entry = index.entry(cp);
             let runs = (entry & RUN_BITS) as u8;
             if runs | live != 0 {
@@ -719,37 +713,24 @@ impl Run {
         (0..128u32).filter(|&c| self.ascii >> c & 1 != 0).chain(other)
     }
 
-    /// Whether the character `cp` (not ASCII) is in the set.
+    /// Whether the character `cp` is in the set.
     #[inline(always)]
-    fn holds_other(&self, cp: u32) -> bool {
+    fn holds(&self, cp: u32) -> bool {
+        if cp < 0x80 {
+            return self.ascii >> cp & 1 != 0;
+        }
         let k = cp.wrapping_sub(self.lo) as usize;
         self.bits.get(k / 64).is_some_and(|w| w >> (k % 64) & 1 != 0)
     }
 
     /// Whether `text` has `len` characters of the set in a row.
     fn is_in(&self, text: &str) -> bool {
-        let bytes = text.as_bytes();
         let mut n = 0;
         let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            let held = if b < 0x80 {
-                i += 1;
-                self.ascii >> b & 1 != 0
-            } else {
-                // (Valid UTF-8: the lead byte gives the length.)
-                let (cp, len) = match bytes[i..] {
-                    [b0 @ 0xE0..=0xEF, b1, b2, ..] => (cp3(b0, b1, b2), 3),
-                    [b0 @ 0xC0..=0xDF, b1, ..] => (cp2(b0, b1), 2),
-                    _ => {
-                        let c = text[i..].chars().next().map_or(0, u32::from);
-                        (c, 4)
-                    }
-                };
-                i += len;
-                self.holds_other(cp)
-            };
-            if held {
+        while i < text.len() {
+            let (cp, len) = char_at(text, i);
+            i += len;
+            if self.holds(cp) {
                 n += 1;
                 if n >= self.len {
                     return true;
@@ -759,6 +740,19 @@ impl Run {
             }
         }
         false
+    }
+}
+
+/// The code point and length of the character at `text[i..]` (`i` on a character boundary):
+/// ASCII and the two- and three-byte sequences of the normalizer's own fast paths inline, the
+/// rest through `chars`.
+#[inline(always)]
+fn char_at(text: &str, i: usize) -> (u32, usize) {
+    let bytes = text.as_bytes();
+    match bytes[i] {
+        b @ 0..=0x7F => (u32::from(b), 1),
+        _ => two_or_three_byte_cp(&bytes[i..])
+            .unwrap_or_else(|| text[i..].chars().next().map_or((0, 1), |c| (u32::from(c), c.len_utf8()))),
     }
 }
 
@@ -1047,6 +1041,12 @@ mod tests {
         // ASCII text takes its own way to the same answer.
         assert_eq!(all(&gate, "ab 123456"), vec![0]);
         assert_eq!(gate.candidates("123456 加12345", 2), Candidates::Many);
+        // Runs alone: no automaton, the index all the same.
+        let gate = RegexGate::new(["[0-9一二三]{6}"]);
+        assert!(gate.literals.is_none() && gate.chars.is_some());
+        assert_eq!(all(&gate, "一二三一二三"), vec![0]);
+        assert_eq!(all(&gate, "一二三 一二三 123456"), vec![0]);
+        assert_eq!(all(&gate, "一二三 一二三 12345"), Vec::<usize>::new());
     }
 
     #[test]

@@ -1192,7 +1192,7 @@ pub(crate) fn cp3(b0: u8, b1: u8, b2: u8) -> u32 {
 /// The code point and length of the two- or three-byte UTF-8 sequence `rest` (valid UTF-8)
 /// starts with; `None` for anything else (an ASCII byte, a four-byte sequence, the end).
 #[inline(always)]
-fn two_or_three_byte_cp(rest: &[u8]) -> Option<(u32, usize)> {
+pub(crate) fn two_or_three_byte_cp(rest: &[u8]) -> Option<(u32, usize)> {
     match *rest {
         [b0 @ 0xC0..=0xDF, b1, ..] => Some((cp2(b0, b1), 2)),
         [b0 @ 0xE0..=0xEF, b1, b2, ..] => Some((cp3(b0, b1, b2), 3)),

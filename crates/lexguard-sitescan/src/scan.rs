@@ -406,7 +406,9 @@ impl Scanner {
                 format!("binary content in a {ft:?} file; not scanned for keywords or links"),
                 "文本类文件中含二进制内容，未做关键词和链接检查",
             ));
-        } else if textual && (self.opts.keyword || self.opts.darklink) {
+        } else if textual
+            && (self.opts.keyword || self.opts.darklink && matches!(ft, FileType::Html | FileType::Template))
+        {
             let doc = match ft {
                 FileType::Html => self.extractor.html(content),
                 FileType::Template | FileType::Xml => self.extractor.template(content),
@@ -425,47 +427,11 @@ impl Scanner {
                 let styles = page.map(|p| (&self.styles, p));
                 out.extend(darklink::check_markup(&doc, content, &self.sites, &self.filter, &self.scripts, styles));
             } else if self.opts.darklink && ft == FileType::Script {
-                // The whole script as text. Valid UTF-8 (most scripts) is read in place, its
-                // offsets those of the file past the BOM; anything else is decoded.
-                let mut check = |text: &str, orig_of: &dyn Fn(std::ops::Range<usize>) -> std::ops::Range<usize>| {
-                    for (mut f, at) in self.scripts.check(text, &self.sites, &self.filter) {
-                        let orig = orig_of(at);
-                        f.line = Some(keyword::line_of(content, orig.start));
-                        f.span = Some(crate::finding::FileSpan { bytes: [orig.start, orig.end] });
-                        out.push(f);
-                    }
-                };
-                let bom = doc.charset.bom_len;
-                let in_place = (doc.charset.encoding == encoding_rs::UTF_8)
-                    .then(|| simdutf8::basic::from_utf8(&content[bom..]).ok())
-                    .flatten();
-                match in_place {
-                    Some(text) => check(text, &|r| r.start + bom..r.end + bom),
-                    None => {
-                        let raw = self.extractor.plain(
-                            content,
-                            lexguard_extract::SegmentKind::Script,
-                            lexguard_extract::Escapes::NONE,
-                        );
-                        for seg in &raw.segments {
-                            check(&seg.text, &|r| seg.orig_range(r));
-                        }
-                    }
-                }
+                // (Its invalid sequences are the document's, reported below.)
+                self.script_links(content, &doc.charset, &mut out);
             }
             if doc.invalid_sequences > 0 {
-                out.push(Finding::new(Kind::Error, "error:encoding", 1).messages(
-                    format!(
-                        "{} invalid or truncated byte sequence(s) for {} (read as U+FFFD)",
-                        doc.invalid_sequences,
-                        doc.charset.encoding.name()
-                    ),
-                    format!(
-                        "按 {} 解码时有 {} 处无效或截断的字节序列（按 U+FFFD 读取）",
-                        doc.charset.encoding.name(),
-                        doc.invalid_sequences
-                    ),
-                ));
+                out.push(encoding_error(doc.invalid_sequences, doc.charset.encoding));
             }
             if doc.parser == ParserUsed::Tolerant && !doc.notes.is_empty() {
                 // The parser's notes are English (lexguard-extract); the Chinese says what it means.
@@ -473,6 +439,16 @@ impl Scanner {
                     doc.notes.join("; "),
                     format!("HTML 结构异常（{} 处），已改用容错解析器读取", doc.notes.len()),
                 ));
+            }
+        } else if textual && self.opts.darklink && ft == FileType::Script {
+            // Links only (no keywords): the script's charset is all it needs of an extraction,
+            // whose string literals would go unread.
+            let charset = self.extractor.charset(content, false);
+            encoding = Some(charset.encoding.name().to_string());
+            decoder = charset.encoding;
+            let invalid = self.script_links(content, &charset, &mut out);
+            if invalid > 0 {
+                out.push(encoding_error(invalid, charset.encoding));
             }
         }
         if self.opts.webshell {
@@ -490,6 +466,41 @@ impl Scanner {
             }
         }
         out
+    }
+
+    /// The darklink checks of a script, read as a whole as text of `charset`: valid UTF-8
+    /// (most scripts) in place, its offsets those of the file past the BOM, anything else
+    /// decoded. Returns the invalid sequences met in decoding (0 in place).
+    fn script_links(&self, content: &[u8], charset: &lexguard_extract::Charset, out: &mut Vec<Finding>) -> usize {
+        let mut check = |text: &str, orig_of: &dyn Fn(std::ops::Range<usize>) -> std::ops::Range<usize>| {
+            for (mut f, at) in self.scripts.check(text, &self.sites, &self.filter) {
+                let orig = orig_of(at);
+                f.line = Some(keyword::line_of(content, orig.start));
+                f.span = Some(crate::finding::FileSpan { bytes: [orig.start, orig.end] });
+                out.push(f);
+            }
+        };
+        let bom = charset.bom_len;
+        let in_place = (charset.encoding == encoding_rs::UTF_8)
+            .then(|| simdutf8::basic::from_utf8(&content[bom..]).ok())
+            .flatten();
+        match in_place {
+            Some(text) => {
+                check(text, &|r| r.start + bom..r.end + bom);
+                0
+            }
+            None => {
+                let raw = self.extractor.plain(
+                    content,
+                    lexguard_extract::SegmentKind::Script,
+                    lexguard_extract::Escapes::NONE,
+                );
+                for seg in &raw.segments {
+                    check(&seg.text, &|r| seg.orig_range(r));
+                }
+                raw.invalid_sequences
+            }
+        }
     }
 
     /// Runs the scan, handing each finding to `sink` as it comes (the sink runs on the calling
@@ -879,6 +890,14 @@ impl Scanner {
         }
         Some(Msg { seen, bytes, file: true, findings, evidence })
     }
+}
+
+/// The finding for `n` invalid or truncated byte sequences of `encoding`.
+fn encoding_error(n: usize, encoding: &'static encoding_rs::Encoding) -> Finding {
+    Finding::new(Kind::Error, "error:encoding", 1).messages(
+        format!("{n} invalid or truncated byte sequence(s) for {} (read as U+FFFD)", encoding.name()),
+        format!("按 {} 解码时有 {n} 处无效或截断的字节序列（按 U+FFFD 读取）", encoding.name()),
+    )
 }
 
 fn count(summary: &mut Summary, f: &Finding) {

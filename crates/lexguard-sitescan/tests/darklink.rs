@@ -3,7 +3,7 @@
 mod common;
 
 use common::scanner;
-use lexguard_sitescan::{Finding, Kind};
+use lexguard_sitescan::{Finding, Kind, ScanOptions, Scanner};
 
 const LINKS: &str = r#"<a href="http://bet-spam1.cc/">澳门赌场</a> <a href="https://spam2.cc/x">六合彩</a> <a href="//spam3.cc">代开发票</a>"#;
 
@@ -359,12 +359,35 @@ fn script_findings_point_into_the_file_in_every_encoding() {
     let gbk = encoding_rs::GBK.encode(js).0.into_owned();
     let mut broken = js.as_bytes().to_vec();
     broken.insert(3, 0xFF);
+    // With keywords off the script is not extracted, only its charset sniffed: the same
+    // findings, with the same encoding, and the same errors.
+    let links_only = {
+        let mut opts = ScanOptions::new(["."]);
+        opts.keyword = false;
+        Scanner::new(common::filter(), opts).unwrap()
+    };
+    let every = scanner();
     for (what, bytes) in [("utf-8", js.as_bytes().to_vec()), ("bom", bom), ("gbk", gbk), ("broken utf-8", broken)] {
-        let f: Vec<Finding> =
-            scanner().scan_bytes("ad.js", &bytes).into_iter().filter(|f| f.kind == Kind::Darklink).collect();
-        assert_eq!(f.len(), 1, "{what}: {f:#?}");
-        let [s, e] = f[0].span.expect("a span").bytes;
-        assert!(bytes[s..e].starts_with(b"document.write"), "{what}: {:?}", String::from_utf8_lossy(&bytes[s..e]));
-        assert_eq!(f[0].line, Some(3), "{what}");
+        let mut seen = Vec::new();
+        for (checks, scanner) in [("all checks", &every), ("links only", &links_only)] {
+            let found: Vec<Finding> =
+                scanner.scan_bytes("ad.js", &bytes).into_iter().filter(|f| f.kind != Kind::Keyword).collect();
+            let f: Vec<&Finding> = found.iter().filter(|f| f.kind == Kind::Darklink).collect();
+            assert_eq!(f.len(), 1, "{what}, {checks}: {f:#?}");
+            let [s, e] = f[0].span.expect("a span").bytes;
+            assert!(bytes[s..e].starts_with(b"document.write"), "{what}: {:?}", String::from_utf8_lossy(&bytes[s..e]));
+            assert_eq!(f[0].line, Some(3), "{what}, {checks}");
+            let errors: Vec<String> = found.iter().filter(|f| f.kind == Kind::Error).map(|f| f.rule.clone()).collect();
+            seen.push((f[0].span, f[0].encoding.clone(), errors));
+        }
+        assert_eq!(seen[0], seen[1], "{what}");
+        let want = if what == "gbk" { "GBK" } else { "UTF-8" };
+        if what != "broken utf-8" {
+            assert_eq!(seen[0].1.as_deref(), Some(want), "{what}");
+        }
     }
+    // Links only: a file no link check reads is not decoded either.
+    let broken_json = b"{\"a\": \"\xFF\"}";
+    assert!(every.scan_bytes("x.json", broken_json).iter().any(|f| f.rule == "error:encoding"));
+    assert_eq!(links_only.scan_bytes("x.json", broken_json), []);
 }

@@ -18,6 +18,23 @@ use crate::needles::Needles;
 static COMMENT_START: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"/*"));
 static COMMENT_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"*/"));
 
+/// What makes an assignment's right-hand side safe for the taint pass, ignoring ASCII case.
+static SANITIZERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([
+            "escapeshellarg",
+            "escapeshellcmd",
+            "intval",
+            "(int)",
+            "htmlspecialchars",
+            "is_numeric",
+            "isset",
+            "empty(",
+        ])
+        .expect("a handful of literals")
+});
+
 /// The shipped rules.
 pub const SHIPPED_RULES: &str = include_str!("../rules/webshell.toml");
 
@@ -163,6 +180,50 @@ struct Source {
     /// Needles one of which every match of `regex` starts with (`None`: no such set, the
     /// regex always runs).
     gate: Option<Vec<usize>>,
+    /// Those needles' literals (lower case): a short text holding none of them, ignoring case,
+    /// is not matched. Empty when there is no gate.
+    gate_literals: Vec<Vec<u8>>,
+    /// Whether a byte starts one of them, in either case.
+    gate_first: [bool; 256],
+}
+
+impl Source {
+    fn new(lang: Lang, regex: Regex, prefixes: Option<Vec<String>>, needles: &mut Vec<String>) -> Source {
+        let gate_literals: Vec<Vec<u8>> = prefixes.iter().flatten().map(|n| n.as_bytes().to_vec()).collect();
+        let mut gate_first = [false; 256];
+        for l in &gate_literals {
+            gate_first[usize::from(l[0].to_ascii_lowercase())] = true;
+            gate_first[usize::from(l[0].to_ascii_uppercase())] = true;
+        }
+        let gate = prefixes.map(|prefixes| prefixes.into_iter().map(|n| needle_index(needles, n)).collect());
+        Source { lang, regex, gate, gate_literals, gate_first }
+    }
+
+    /// Whether `text` holds request input: the regex, run only when a literal of the gate is
+    /// in `text` (an argument list, the right-hand side of an assignment: short texts, each
+    /// of which would otherwise cost a regex search).
+    fn is_in(&self, text: &[u8]) -> bool {
+        let may = self.gate_literals.is_empty()
+            || text.iter().enumerate().any(|(i, &b)| {
+                self.gate_first[usize::from(b)]
+                    && self
+                        .gate_literals
+                        .iter()
+                        .any(|l| text[i..].get(..l.len()).is_some_and(|w| w.eq_ignore_ascii_case(l)))
+            });
+        may && self.regex.is_match(text)
+    }
+}
+
+/// What the right-hand side of an assignment is to the taint pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rhs {
+    /// Passed through a sanitizer: never tainted.
+    Sanitized,
+    /// Request input itself.
+    Request,
+    /// Tainted if a variable in it is.
+    Other,
 }
 
 /// A problem in a rule file.
@@ -207,9 +268,8 @@ impl Rules {
         for (name, p) in &file.sources {
             let lang: Lang = serde::Deserialize::deserialize(toml::Value::String(name.clone()))
                 .map_err(|_| RuleError(format!("webshell rules: unknown source language {name:?}")))?;
-            let gate = literal_prefixes(&ascii_word_bounds(p))
-                .map(|prefixes| prefixes.into_iter().map(|n| needle_index(&mut needle_list, n)).collect());
-            sources.push(Source { lang, regex: re(name, p)?, gate });
+            let prefixes = literal_prefixes(&ascii_word_bounds(p));
+            sources.push(Source::new(lang, re(name, p)?, prefixes, &mut needle_list));
         }
         let src_of = |lang: Lang| file.sources.get(lang_key(lang)).cloned().unwrap_or_else(|| "(?:$^)".into());
         let mut rules = Vec::new();
@@ -333,10 +393,9 @@ impl Rules {
             None => content.into(),
         };
         let code = &code[..];
-        let source = self.source(lang);
-        let src = source.map(|s| &s.regex);
+        let src = self.source(lang);
         // The regex runs only when a literal every match of it starts with is in the file.
-        let has_src = source
+        let has_src = src
             .is_some_and(|s| s.gate.as_ref().is_none_or(|g| g.iter().any(|&n| present[n])) && s.regex.is_match(code));
         let (tainted, direct) = if lang == Lang::Php && has_src { self.taint(code) } else { Default::default() };
         let ctx = Ctx { code, lang, src, has_src, tainted: &tainted, direct: &direct };
@@ -409,8 +468,8 @@ impl Rules {
 
     /// Whether `args` holds request input, directly or through a tainted variable.
     fn carries_request(&self, args: &[u8], ctx: &Ctx<'_>) -> bool {
-        ctx.src.is_some_and(|s| s.is_match(args))
-            || self.var.find_iter(args).any(|v| ctx.tainted.contains(v.as_bytes()))
+        ctx.src.is_some_and(|s| s.is_in(args))
+            || !ctx.tainted.is_empty() && self.var.find_iter(args).any(|v| ctx.tainted.contains(v.as_bytes()))
     }
 
     /// The callback argument of `func` is request input itself (not a lookup keyed by it),
@@ -445,7 +504,7 @@ impl Rules {
     fn is_request_value(&self, expr: &[u8], ctx: &Ctx<'_>) -> bool {
         let e = expr.trim_ascii().trim_ascii_start();
         let e = e.strip_prefix(b"@").unwrap_or(e).trim_ascii_start();
-        if let Some(m) = ctx.src.and_then(|s| s.find(e)) {
+        if let Some(m) = ctx.src.and_then(|s| s.regex.find(e)) {
             if m.start() == 0 {
                 return true;
             }
@@ -459,30 +518,23 @@ impl Rules {
 
     /// Variables assigned from request input (two hops), minus sanitized ones.
     fn taint(&self, code: &[u8]) -> (HashSet<Vec<u8>>, HashSet<Vec<u8>>) {
-        let src = &self.source(Lang::Php).expect("php source").regex;
-        let sanitizer = |rhs: &[u8]| {
-            let l = rhs.to_ascii_lowercase();
-            [
-                &b"escapeshellarg"[..],
-                b"escapeshellcmd",
-                b"intval",
-                b"(int)",
-                b"htmlspecialchars",
-                b"is_numeric",
-                b"isset",
-                b"empty(",
-            ]
-            .iter()
-            .any(|s| memchr::memmem::find(&l, s).is_some())
-        };
+        let src = self.source(Lang::Php).expect("php source");
         let mut tainted: HashSet<Vec<u8>> = HashSet::new();
         for c in self.foreach.captures_iter(code) {
             for g in [c.get(1), c.get(2)].into_iter().flatten() {
                 tainted.insert(g.as_bytes().to_vec());
             }
         }
-        // Assignments: `$x = …;` (not `==`, not `=>`), right-hand side to `;` or the line end.
-        let assigns: Vec<(&[u8], &[u8])> = self
+        /// One assignment `$x = …;` (not `==`, not `=>`), its right-hand side to `;` or the
+        /// line end, and what the two rounds below ask of it, asked once.
+        struct Assign<'c> {
+            lhs: &'c [u8],
+            rhs: &'c [u8],
+            kind: Rhs,
+            /// The variables of the right-hand side.
+            vars: Vec<&'c [u8]>,
+        }
+        let assigns: Vec<Assign<'_>> = self
             .assign
             .find_iter(code)
             .filter(|m| !matches!(code.get(m.end()), Some(b'=' | b'>')))
@@ -493,25 +545,38 @@ impl Rules {
                     .map_or(m.end(), |p| m.start() + 1 + p);
                 let limit = code.len().min(m.end() + 400);
                 let rhs_end = memchr::memchr2(b';', b'\n', &code[m.end()..limit]).map_or(limit, |p| m.end() + p);
-                (&code[m.start()..lhs_end], &code[m.end()..rhs_end])
+                let rhs = &code[m.end()..rhs_end];
+                let kind = if SANITIZERS.find(rhs).is_some() {
+                    Rhs::Sanitized
+                } else if src.is_in(rhs) {
+                    Rhs::Request
+                } else {
+                    Rhs::Other
+                };
+                let vars = if kind == Rhs::Other {
+                    self.var.find_iter(rhs).map(|v| v.as_bytes()).collect()
+                } else {
+                    Vec::new()
+                };
+                Assign { lhs: &code[m.start()..lhs_end], rhs, kind, vars }
             })
             .collect();
         for _ in 0..2 {
-            for &(lhs, rhs) in &assigns {
-                if tainted.contains(lhs) || sanitizer(rhs) {
+            for a in &assigns {
+                if a.kind == Rhs::Sanitized || tainted.contains(a.lhs) {
                     continue;
                 }
-                if src.is_match(rhs) || self.var.find_iter(rhs).any(|v| tainted.contains(v.as_bytes())) {
-                    tainted.insert(lhs.to_vec());
+                if a.kind == Rhs::Request || a.vars.iter().any(|v| tainted.contains(*v)) {
+                    tainted.insert(a.lhs.to_vec());
                 }
             }
         }
         // Superglobals themselves are not variables to track.
         tainted.retain(|v| !v.starts_with(b"$_"));
         let mut direct = HashSet::new();
-        for &(lhs, rhs) in &assigns {
-            if !lhs.starts_with(b"$_") && self.direct.is_match(rhs.trim_ascii()) {
-                direct.insert(lhs.to_vec());
+        for a in &assigns {
+            if !a.lhs.starts_with(b"$_") && self.direct.is_match(a.rhs.trim_ascii()) {
+                direct.insert(a.lhs.to_vec());
             }
         }
         (tainted, direct)
@@ -643,7 +708,7 @@ impl Rules {
 struct Ctx<'a> {
     code: &'a [u8],
     lang: Lang,
-    src: Option<&'a Regex>,
+    src: Option<&'a Source>,
     has_src: bool,
     tainted: &'a HashSet<Vec<u8>>,
     direct: &'a HashSet<Vec<u8>>,
@@ -888,6 +953,21 @@ mod tests {
             if let Some(gate) = &source.gate {
                 let present = r.needles.find(text.as_bytes());
                 assert!(gate.iter().any(|&n| present[n]), "{lang:?} gate shuts out {text:?}");
+            }
+            // The same gate on short texts (arguments, right-hand sides), in any case, and
+            // cut anywhere: it says what the regex says.
+            assert!(source.is_in(text.as_bytes()), "{lang:?}: {text:?}");
+            for t in [text.to_ascii_uppercase(), text.to_ascii_lowercase()].iter().map(String::as_str).chain([text]) {
+                for cut in 0..=t.len() {
+                    for part in [&t.as_bytes()[..cut], &t.as_bytes()[cut..]] {
+                        assert_eq!(
+                            source.is_in(part),
+                            source.regex.is_match(part),
+                            "{lang:?}: {:?}",
+                            String::from_utf8_lossy(part)
+                        );
+                    }
+                }
             }
         }
         // The gate lets request input through to the rules that need it.

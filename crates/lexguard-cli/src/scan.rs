@@ -92,8 +92,11 @@ impl std::fmt::Display for FormatArg {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Check {
+    /// Harmful text in pages, templates, scripts, JSON, XML and text files
     Keyword,
+    /// Hidden outside links and cloaking in pages, templates and scripts
     Darklink,
+    /// Webshells in PHP, ASP, ASP.NET and JSP files, .htaccess, and images holding code
     Webshell,
 }
 

@@ -414,10 +414,17 @@ fn dfa_estimate<'p>(patterns: impl Iterator<Item = &'p str>) -> usize {
 /// punctuation, kana, Hangul compatibility jamo, Han), three bytes each. Hangul syllables
 /// (EA–ED) are not counted: no shipped term holds one.
 fn cjk_leads(hay: &[u8]) -> usize {
+    count_bytes_in(hay, 0xE3, 0xE9)
+}
+
+/// How many bytes of `hay` are in `lo..=hi`.
+#[inline]
+pub(crate) fn count_bytes_in(hay: &[u8], lo: u8, hi: u8) -> usize {
     // Counted in byte lanes over chunks of 255 bytes (no lane overflows): the compiler
     // vectorizes this to 2.5 GB/s here, where counting into `usize` lanes ran at 1.
+    let width = hi.wrapping_sub(lo);
     hay.chunks(255)
-        .map(|c| usize::from(c.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(b.wrapping_sub(0xE3) < 7)))))
+        .map(|c| usize::from(c.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(b.wrapping_sub(lo) <= width)))))
         .sum()
 }
 

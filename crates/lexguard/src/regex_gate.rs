@@ -35,6 +35,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
+use crate::engine::count_bytes_in;
 use crate::normalize::{cp3, two_or_three_byte_cp};
 
 /// A class with more characters than this is not turned into literals.
@@ -327,12 +328,8 @@ impl RegexGate {
         }
         let bytes = text.as_bytes();
         match self.lead_range {
-            // Counted in lanes of a byte, 255 bytes at a time, so that the count vectorizes (a
-            // Cyrillic text has none of these bytes and is read to its end).
-            Some((lo, hi)) => bytes
-                .chunks(255)
-                .map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &b| n + u8::from(b.wrapping_sub(lo) <= hi - lo))))
-                .sum(),
+            // (A Cyrillic text has none of these bytes and is read to its end.)
+            Some((lo, hi)) => count_bytes_in(bytes, lo, hi),
             None => bytes.iter().filter(|&&b| self.leads[usize::from(b)]).count(),
         }
     }

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
 use regex::bytes::Regex;
@@ -19,8 +20,8 @@ static COMMENT_START: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b
 static COMMENT_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"*/"));
 
 /// What makes an assignment's right-hand side safe for the taint pass, ignoring ASCII case.
-static SANITIZERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
+static SANITIZERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .build([
             "escapeshellarg",
@@ -180,38 +181,25 @@ struct Source {
     /// Needles one of which every match of `regex` starts with (`None`: no such set, the
     /// regex always runs).
     gate: Option<Vec<usize>>,
-    /// Those needles' literals (lower case): a short text holding none of them, ignoring case,
-    /// is not matched. Empty when there is no gate.
-    gate_literals: Vec<Vec<u8>>,
-    /// Whether a byte starts one of them, in either case.
-    gate_first: [bool; 256],
+    /// Those needles' literals, ignoring ASCII case (`None` when there is no gate): a short
+    /// text holding none of them is not matched.
+    gate_literals: Option<AhoCorasick>,
 }
 
 impl Source {
     fn new(lang: Lang, regex: Regex, prefixes: Option<Vec<String>>, needles: &mut Vec<String>) -> Source {
-        let gate_literals: Vec<Vec<u8>> = prefixes.iter().flatten().map(|n| n.as_bytes().to_vec()).collect();
-        let mut gate_first = [false; 256];
-        for l in &gate_literals {
-            gate_first[usize::from(l[0].to_ascii_lowercase())] = true;
-            gate_first[usize::from(l[0].to_ascii_uppercase())] = true;
-        }
+        // (A few ASCII literals: this cannot fail; if it did, the regex would run on every text.)
+        let gate_literals =
+            prefixes.as_ref().and_then(|p| AhoCorasick::builder().ascii_case_insensitive(true).build(p).ok());
         let gate = prefixes.map(|prefixes| prefixes.into_iter().map(|n| needle_index(needles, n)).collect());
-        Source { lang, regex, gate, gate_literals, gate_first }
+        Source { lang, regex, gate, gate_literals }
     }
 
     /// Whether `text` holds request input: the regex, run only when a literal of the gate is
     /// in `text` (an argument list, the right-hand side of an assignment: short texts, each
     /// of which would otherwise cost a regex search).
     fn is_in(&self, text: &[u8]) -> bool {
-        let may = self.gate_literals.is_empty()
-            || text.iter().enumerate().any(|(i, &b)| {
-                self.gate_first[usize::from(b)]
-                    && self
-                        .gate_literals
-                        .iter()
-                        .any(|l| text[i..].get(..l.len()).is_some_and(|w| w.eq_ignore_ascii_case(l)))
-            });
-        may && self.regex.is_match(text)
+        self.gate_literals.as_ref().is_none_or(|g| g.is_match(text)) && self.regex.is_match(text)
     }
 }
 

@@ -401,14 +401,15 @@ impl Scanner {
         let ft = walk::file_type(name);
         let textual = ft != FileType::Other;
         let binary = memchr::memchr(0, &content[..content.len().min(8192)]).is_some();
+        // The link checks read the markup of pages and templates, and scripts whole.
+        let markup_links = self.opts.darklink && matches!(ft, FileType::Html | FileType::Template);
+        let script_links = self.opts.darklink && ft == FileType::Script;
         if textual && binary {
             out.push(Finding::new(Kind::Error, "error:binary", 1).messages(
                 format!("binary content in a {ft:?} file; not scanned for keywords or links"),
                 "文本类文件中含二进制内容，未做关键词和链接检查",
             ));
-        } else if textual
-            && (self.opts.keyword || self.opts.darklink && matches!(ft, FileType::Html | FileType::Template))
-        {
+        } else if textual && (self.opts.keyword || markup_links) {
             let doc = match ft {
                 FileType::Html => self.extractor.html(content),
                 FileType::Template | FileType::Xml => self.extractor.template(content),
@@ -423,10 +424,10 @@ impl Scanner {
                 let language = crate::locale::foreign_language(rel);
                 out.extend(keyword::check(&self.filter, &doc, content, language.as_deref()));
             }
-            if self.opts.darklink && matches!(ft, FileType::Html | FileType::Template) {
+            if markup_links {
                 let styles = page.map(|p| (&self.styles, p));
                 out.extend(darklink::check_markup(&doc, content, &self.sites, &self.filter, &self.scripts, styles));
-            } else if self.opts.darklink && ft == FileType::Script {
+            } else if script_links {
                 // (Its invalid sequences are the document's, reported below.)
                 self.script_links(content, &doc.charset, &mut out);
             }
@@ -440,7 +441,7 @@ impl Scanner {
                     format!("HTML 结构异常（{} 处），已改用容错解析器读取", doc.notes.len()),
                 ));
             }
-        } else if textual && self.opts.darklink && ft == FileType::Script {
+        } else if textual && script_links {
             // Links only (no keywords): the script's charset is all it needs of an extraction,
             // whose string literals would go unread.
             let charset = self.extractor.charset(content, false);

@@ -69,20 +69,47 @@ fn is_base64_char(c: char) -> bool {
 /// Shortest run of base64 characters counted as encoded data.
 const ENCODED_MIN: usize = 32;
 
-/// Whether `range` of `text` lies inside encoded data: a run of at least [`ENCODED_MIN`]
-/// base64 characters mixing upper case, lower case and digits (`…m3TH0+yZjwV…`). Letters
-/// there are not words, and a term found among them (`meth` read through leetspeak) is
-/// chance.
+/// Whether hits lie inside encoded data: a run of at least [`ENCODED_MIN`] base64 characters
+/// mixing upper case, lower case and digits (`…m3TH0+yZjwV…`). Letters there are not words,
+/// and a term found among them (`meth` read through leetspeak) is chance.
+///
+/// The last run looked at is kept: a long blob holds many chance hits, and looking at its
+/// whole run again for each made a file of one 4 MB blob take seconds.
+#[derive(Debug, Default)]
+struct EncodedRuns {
+    /// The last maximal run of base64 characters looked at, and whether it is encoded data.
+    last: Option<(std::ops::Range<usize>, bool)>,
+}
+
+impl EncodedRuns {
+    /// Whether `range` of `text` lies inside encoded data.
+    fn contains(&mut self, text: &str, range: std::ops::Range<usize>) -> bool {
+        let (s, e) = (range.start.min(text.len()), range.end.min(text.len()));
+        let (run, encoded) = match &self.last {
+            Some((run, encoded)) if run.start <= s && s < run.end => (run.clone(), *encoded),
+            _ => {
+                let before =
+                    text[..s].char_indices().rev().take_while(|&(_, c)| is_base64_char(c)).last().map_or(s, |(i, _)| i);
+                let after =
+                    text[s..].char_indices().find(|&(_, c)| !is_base64_char(c)).map_or(text.len(), |(i, _)| s + i);
+                let token = &text[before..after];
+                let encoded = token.len() >= ENCODED_MIN
+                    && token.bytes().any(|b| b.is_ascii_uppercase())
+                    && token.bytes().any(|b| b.is_ascii_lowercase())
+                    && token.bytes().any(|b| b.is_ascii_digit());
+                self.last = Some((before..after, encoded));
+                (before..after, encoded)
+            }
+        };
+        // A hit that reaches past the run holds a character that is not base64.
+        encoded && e <= run.end
+    }
+}
+
+/// Whether `range` of `text` lies inside encoded data (see [`EncodedRuns`]).
+#[cfg(test)]
 fn in_encoded_data(text: &str, range: std::ops::Range<usize>) -> bool {
-    let (s, e) = (range.start.min(text.len()), range.end.min(text.len()));
-    let before = text[..s].char_indices().rev().take_while(|&(_, c)| is_base64_char(c)).last().map_or(s, |(i, _)| i);
-    let after = text[e..].char_indices().find(|&(_, c)| !is_base64_char(c)).map_or(text.len(), |(i, _)| e + i);
-    let token = &text[before..after];
-    token.len() >= ENCODED_MIN
-        && token.chars().all(is_base64_char)
-        && token.bytes().any(|b| b.is_ascii_uppercase())
-        && token.bytes().any(|b| b.is_ascii_lowercase())
-        && token.bytes().any(|b| b.is_ascii_digit())
+    EncodedRuns::default().contains(text, range)
 }
 
 /// Whether a hit is written in Latin script only (no CJK character in what it matched).
@@ -110,9 +137,10 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8], language: Option
             continue;
         }
         let report = filter.check_field(&seg.kind.name(), &seg.text);
+        let mut encoded = EncodedRuns::default();
         for mut hit in report.hits {
             let text_range = hit.span.bytes[0]..hit.span.bytes[1];
-            if in_encoded_data(&seg.text, text_range.clone()) {
+            if encoded.contains(&seg.text, text_range.clone()) {
                 continue;
             }
             let lowered = language.is_some() && latin_only(&hit);
@@ -227,6 +255,44 @@ mod tests {
             let at = t.find(w).unwrap();
             assert!(!in_encoded_data(t, at..at + w.len()), "{t}");
         }
+    }
+
+    /// The definition, looked at afresh for each range: the token of base64 characters around
+    /// the range, the range included.
+    fn encoded_by_definition(text: &str, range: std::ops::Range<usize>) -> bool {
+        let (s, e) = (range.start, range.end);
+        let before =
+            text[..s].char_indices().rev().take_while(|&(_, c)| is_base64_char(c)).last().map_or(s, |(i, _)| i);
+        let after = text[e..].char_indices().find(|&(_, c)| !is_base64_char(c)).map_or(text.len(), |(i, _)| e + i);
+        let token = &text[before..after];
+        token.len() >= ENCODED_MIN
+            && token.chars().all(is_base64_char)
+            && token.bytes().any(|b| b.is_ascii_uppercase())
+            && token.bytes().any(|b| b.is_ascii_lowercase())
+            && token.bytes().any(|b| b.is_ascii_digit())
+    }
+
+    #[test]
+    fn encoded_runs_kept_from_hit_to_hit_agree_with_the_definition() {
+        let blob = "x0wFBvL9fSi6ZEQT9jiiAugEp+ps/m3TH0+yZjwViOym908CyJpoEhAt09CScaA";
+        let text = format!("{blob} buy meth {blob}-{blob}, averyveryverylongidentifierwithmethinsideitok ü{blob}");
+        let ends: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+        for len in 1..6 {
+            let mut kept = EncodedRuns::default();
+            for w in ends.windows(len + 1) {
+                let range = w[0]..w[len];
+                assert_eq!(
+                    kept.contains(&text, range.clone()),
+                    encoded_by_definition(&text, range.clone()),
+                    "{range:?}"
+                );
+            }
+        }
+        // Hits in the blobs are encoded; the words between are not.
+        let at = text.find(" meth").unwrap() + 1;
+        assert!(!in_encoded_data(&text, at..at + 4));
+        let at = text.rfind("m3TH").unwrap();
+        assert!(in_encoded_data(&text, at..at + 4));
     }
 
     #[test]

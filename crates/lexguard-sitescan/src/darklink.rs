@@ -26,7 +26,7 @@ use lexguard_extract::{Escapes, Extracted, unescape};
 use regex::Regex;
 
 use crate::finding::{FileSpan, Finding, Kind};
-use crate::keyword::line_of;
+use crate::lines::Lines;
 use crate::walk::absolute_lexical;
 
 /// Which hosts are the site's own.
@@ -727,13 +727,14 @@ pub fn check_markup(
 ) -> Vec<Finding> {
     let value = |a: &Attr| doc.attr_value(a);
     let text_of = |r: std::ops::Range<usize>| doc.text(r, Escapes::HTML);
+    let lines = Lines::new(file);
     let mut out = Vec::new();
     // Cheap gate: outside links need "//" somewhere.
     if memchr::memmem::find(doc.source(), b"//").is_some() {
         for b in hidden_blocks(&doc.events, &value, &text_of, sites, styles) {
             let mut f = block_finding(&b, "darklink:hidden-link", filter, None);
             let orig = doc.orig_range(b.range.clone());
-            f.line = Some(line_of(file, orig.start));
+            f.line = Some(lines.line(orig.start));
             f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
             out.push(f);
         }
@@ -748,7 +749,7 @@ pub fn check_markup(
         let (text, map) = doc.decode(range, Escapes::NONE);
         for (mut f, at) in scripts.check(&text, sites, filter) {
             let orig = map.to_orig(at.clone());
-            f.line = Some(line_of(file, orig.start));
+            f.line = Some(lines.line(orig.start));
             f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
             out.push(f);
         }

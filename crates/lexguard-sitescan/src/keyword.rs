@@ -10,21 +10,7 @@ use crate::finding::{FileSpan, Finding, Kind};
 /// Hits kept per finding (the rest are counted in the message).
 const MAX_HITS: usize = 100;
 
-/// 1-based line number of byte `pos` of `bytes`.
-pub fn line_of(bytes: &[u8], pos: usize) -> usize {
-    memchr::memchr_iter(b'\n', &bytes[..pos.min(bytes.len())]).count() + 1
-}
-
-/// 1-based column of byte `pos` on its line: UTF-16 code units of the line's text before it,
-/// decoded with `enc` (a byte order mark at the file's start is not counted).
-pub fn column_of(bytes: &[u8], pos: usize, enc: &'static encoding_rs::Encoding) -> usize {
-    let pos = pos.min(bytes.len());
-    let start = memchr::memrchr(b'\n', &bytes[..pos]).map_or(0, |i| i + 1);
-    let prefix = &bytes[start..pos];
-    let text =
-        if start == 0 { enc.decode_with_bom_removal(prefix).0 } else { enc.decode_without_bom_handling(prefix).0 };
-    text.encode_utf16().count() + 1
-}
+pub use crate::lines::{column_of, line_of};
 
 /// Up to `n` characters of context on each side of `range` in `text`, on one line; returns the
 /// snippet and the highlighted range inside it.
@@ -228,16 +214,6 @@ mod tests {
     }
 
     #[test]
-    fn columns_count_utf16_units_from_one() {
-        assert_eq!(column_of(b"abc", 0, encoding_rs::UTF_8), 1);
-        assert_eq!(column_of("a\n\u{feff}".as_bytes(), 2, encoding_rs::UTF_8), 1);
-        assert_eq!(column_of("\u{feff}网上赌博".as_bytes(), 9, encoding_rs::UTF_8), 3);
-        assert_eq!(column_of("x\n😀赌".as_bytes(), 6, encoding_rs::UTF_8), 3);
-        let gbk = encoding_rs::GBK.encode("第一行\n网上赌博").0.into_owned();
-        assert_eq!(column_of(&gbk, gbk.len() - 4, encoding_rs::GBK), 3);
-    }
-
-    #[test]
     fn encoded_data_is_long_mixed_base64() {
         let blob = "x0wFBvL9fSi6ZEQT9jiiAugEp+ps/m3TH0+yZjwViOym908CyJpoEhAt09CScaA";
         let at = blob.find("m3TH").unwrap();
@@ -293,11 +269,5 @@ mod tests {
         assert!(!in_encoded_data(&text, at..at + 4));
         let at = text.rfind("m3TH").unwrap();
         assert!(in_encoded_data(&text, at..at + 4));
-    }
-
-    #[test]
-    fn lines_count_from_one() {
-        assert_eq!(line_of(b"a\nb\nc", 4), 3);
-        assert_eq!(line_of(b"abc", 0), 1);
     }
 }

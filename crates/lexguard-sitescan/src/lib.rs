@@ -34,6 +34,7 @@ pub mod darklink;
 pub mod evidence;
 mod finding;
 pub mod keyword;
+pub mod lines;
 pub mod locale;
 mod needles;
 pub mod report;

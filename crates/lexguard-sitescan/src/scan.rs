@@ -19,6 +19,7 @@ use crate::darklink::{self, PageLocation, ScriptCheck, Sites, Stylesheets};
 use crate::evidence::{self, Manifest, Record};
 use crate::finding::{Finding, Kind, Summary};
 use crate::keyword;
+use crate::lines::{self, Lines};
 use crate::tamper::{self, Baseline, Facts};
 use crate::walk::{self, FileType, Filters, WalkOptions};
 use crate::webshell::{Lang, Rules};
@@ -458,12 +459,17 @@ impl Scanner {
                 out.extend(self.rules.check(lang, content));
             }
         }
+        // Columns of all findings at once: one decode of each line, not one per finding.
+        let wanting: Vec<usize> = (0..out.len())
+            .filter(|&i| matches!((out[i].span, out[i].line, out[i].column), (Some(_), Some(_), None)))
+            .collect();
+        let starts: Vec<usize> = wanting.iter().filter_map(|&i| out[i].span.map(|s| s.bytes[0])).collect();
+        for (i, col) in wanting.into_iter().zip(lines::columns(content, decoder, &starts)) {
+            out[i].column = Some(col);
+        }
         for f in &mut out {
             if f.encoding.is_none() && f.kind != Kind::Error {
                 f.encoding.clone_from(&encoding);
-            }
-            if let (Some(span), Some(_), None) = (f.span, f.line, f.column) {
-                f.column = Some(keyword::column_of(content, span.bytes[0], decoder));
             }
         }
         out
@@ -473,10 +479,11 @@ impl Scanner {
     /// (most scripts) in place, its offsets those of the file past the BOM, anything else
     /// decoded. Returns the invalid sequences met in decoding (0 in place).
     fn script_links(&self, content: &[u8], charset: &lexguard_extract::Charset, out: &mut Vec<Finding>) -> usize {
+        let lines = Lines::new(content);
         let mut check = |text: &str, orig_of: &dyn Fn(std::ops::Range<usize>) -> std::ops::Range<usize>| {
             for (mut f, at) in self.scripts.check(text, &self.sites, &self.filter) {
                 let orig = orig_of(at);
-                f.line = Some(keyword::line_of(content, orig.start));
+                f.line = Some(lines.line(orig.start));
                 f.span = Some(crate::finding::FileSpan { bytes: [orig.start, orig.end] });
                 out.push(f);
             }

@@ -391,3 +391,24 @@ fn script_findings_point_into_the_file_in_every_encoding() {
     assert!(every.scan_bytes("x.json", broken_json).iter().any(|f| f.rule == "error:encoding"));
     assert_eq!(links_only.scan_bytes("x.json", broken_json), []);
 }
+
+#[test]
+fn many_hidden_links_on_one_long_line_get_their_lines_and_columns() {
+    // Each element hidden by a class rule of its own, all on one line: finding by finding,
+    // the line and column used to cost a pass over the file and a decode of the line (minutes
+    // for a 9 MB page).
+    let n = 300;
+    let rules: String = (0..n).map(|i| format!(".c{i}{{display:none}}\n")).collect();
+    let body: String =
+        (0..n).map(|i| format!(r#"<div class="c{i}"><a href="http://s{i}.example/">a</a></div>"#)).collect();
+    let page = format!("<html><head><style>{rules}</style></head><body>{body}</body></html>");
+    let f = darklinks("many.html", &page);
+    assert_eq!(f.len(), n);
+    let last_line = page.lines().count();
+    let line_start = page.rfind('\n').unwrap() + 1;
+    for f in &f {
+        assert_eq!(f.rule, "darklink:hidden-link");
+        assert_eq!(f.line, Some(last_line));
+        assert_eq!(f.column, Some(f.span.unwrap().bytes[0] - line_start + 1));
+    }
+}

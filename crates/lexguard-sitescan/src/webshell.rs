@@ -11,7 +11,7 @@ use regex::bytes::Regex;
 use serde::Deserialize;
 
 use crate::finding::{FileSpan, Finding, Kind};
-use crate::keyword::line_of;
+use crate::lines::Lines;
 use crate::needles::Needles;
 
 /// `/*` and `*/`, looked for once per block comment: `memmem::find` would set a searcher up
@@ -387,6 +387,8 @@ impl Rules {
             .is_some_and(|s| s.gate.as_ref().is_none_or(|g| g.iter().any(|&n| present[n])) && s.regex.is_match(code));
         let (tainted, direct) = if lang == Lang::Php && has_src { self.taint(code) } else { Default::default() };
         let ctx = Ctx { code, lang, src, has_src, tainted: &tainted, direct: &direct };
+        // Lines of the file itself: the comments blanked in `code` held line breaks.
+        let lines = Lines::new(content);
         let mut out: Vec<Finding> = Vec::new();
         let mut high_checks: HashSet<Builtin> = HashSet::new();
         for rule in self.rules.iter().filter(|r| wanted(r)) {
@@ -405,7 +407,7 @@ impl Rules {
                         high_checks.insert(b);
                     }
                 }
-                out.push(finding(rule, code, start, end, detail));
+                out.push(finding(rule, code, &lines, start, end, detail));
             }
         }
         out
@@ -882,10 +884,17 @@ pub fn entropy(b: &[u8]) -> f64 {
 /// A rule's match: start, end, and a detail in English and Chinese.
 type Match = (usize, usize, Option<(String, String)>);
 
-fn finding(rule: &Rule, code: &[u8], start: usize, end: usize, detail: Option<(String, String)>) -> Finding {
+fn finding(
+    rule: &Rule,
+    code: &[u8],
+    lines: &Lines<'_>,
+    start: usize,
+    end: usize,
+    detail: Option<(String, String)>,
+) -> Finding {
     let mut f = Finding::new(Kind::Webshell, format!("webshell:{}", rule.id), rule.severity);
     f.category = Some(rule.class.clone());
-    f.line = Some(line_of(code, start));
+    f.line = Some(lines.line(start));
     f.span = Some(FileSpan { bytes: [start, end.max(start)] });
     let shown_end = end.max(start).min(start + 200).min(code.len());
     let snip = String::from_utf8_lossy(&code[start.min(code.len())..shown_end]).replace(['\n', '\r', '\t'], " ");

@@ -47,6 +47,15 @@ fn php_one_liners_and_variants() {
 }
 
 #[test]
+fn lines_count_the_comments_before_a_shell() {
+    // The rules read the code with its comments blanked out; the line is the file's own.
+    let code = "<?php\n/*\n * License header\n * over lines\n */\n// a line comment\neval($_GET['x']);\n";
+    let f = high("shell.php", code.as_bytes());
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!((f[0].line, f[0].column), (Some(7), Some(1)));
+}
+
+#[test]
 fn asp_aspx_jsp_one_liners() {
     let cases: &[(&str, &str, &str)] = &[
         ("a.asp", "asp.eval-request", r#"<%eval request("pass")%>"#),

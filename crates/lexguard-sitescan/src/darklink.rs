@@ -462,6 +462,11 @@ const MAX_END_SEARCH: usize = 256;
 const MAX_LINKS: usize = 1000;
 /// Script sinks looked at per script.
 const MAX_SINKS: usize = 200;
+/// Darklink findings of one rule reported per page (and hidden elements per piece of
+/// script-written markup); the rest are counted in one more finding of that rule. A real
+/// injection hides its links in a few elements or scripts; a page of thousands is one made to
+/// flood the report and the scanner's memory.
+pub const MAX_PER_RULE: usize = 500;
 
 const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
@@ -497,14 +502,15 @@ fn marquee_reason(tag: &Tag, value: &dyn Fn(&Attr) -> String) -> Option<Reason> 
     None
 }
 
-/// Walks markup events and returns hidden blocks with outside links.
+/// Walks markup events and returns hidden blocks with outside links: the first
+/// [`MAX_PER_RULE`] to close, and how many more there are.
 fn hidden_blocks(
     events: &[Event],
     value: &dyn Fn(&Attr) -> String,
     text_of: &dyn Fn(std::ops::Range<usize>) -> String,
     sites: &Sites,
     styles: Option<(&Stylesheets, PageLocation<'_>)>,
-) -> Vec<Block> {
+) -> (Vec<Block>, usize) {
     let mut rules = HiddenRules::default();
     for ev in events {
         if let Event::Text { range, kind: TextKind::Style } = ev {
@@ -516,12 +522,15 @@ fn hidden_blocks(
     let id_rule = |id: &str| rules.ids.get(id).or_else(|| external.iter().find_map(|r| r.ids.get(id))).cloned();
     let mut stack: Vec<Open> = Vec::new();
     let mut out = Vec::new();
+    let mut more = 0;
     let mut in_link: Option<usize> = None; // index in the stack of the hidden holder
-    let close = |o: Open, end: usize, out: &mut Vec<Block>| {
+    let mut close = |o: Open, end: usize, out: &mut Vec<Block>| {
         if let Some(reason) = o.reason {
             let hosts: BTreeSet<String> = o.links.iter().filter_map(|(h, _)| sites.outside_host(h)).collect();
-            if !hosts.is_empty() {
+            if !hosts.is_empty() && out.len() < MAX_PER_RULE {
                 out.push(Block { range: o.start..end, reason, links: o.links, hosts, text: o.text });
+            } else if !hosts.is_empty() {
+                more += 1;
             }
         }
     };
@@ -631,7 +640,7 @@ fn hidden_blocks(
     while let Some(o) = stack.pop() {
         close(o, end.unwrap_or(0), &mut out);
     }
-    out
+    (out, more)
 }
 
 fn severity(hosts: usize, links: usize, keyword: bool) -> u8 {
@@ -716,6 +725,64 @@ fn block_finding(b: &Block, rule: &str, filter: &Filter, via: Option<(&str, &str
     f
 }
 
+/// The finding that counts the findings of a rule past [`MAX_PER_RULE`] on one page.
+fn more_finding(rule: &str, category: Option<String>, more: usize, severity: u8) -> Finding {
+    let mut f = Finding::new(Kind::Darklink, rule, severity);
+    f.category = category;
+    f.message = Some(format!(
+        "{more} more finding(s) of this rule on this page, not listed one by one (the first {MAX_PER_RULE} are)"
+    ));
+    f.message_zh = Some(format!("本页另有 {more} 处同类发现，未逐一列出（已列出前 {MAX_PER_RULE} 处）"));
+    f
+}
+
+/// The findings of one rule on one page.
+#[derive(Default)]
+struct RuleCount {
+    kept: usize,
+    /// Findings past the bound, only counted, and their highest severity.
+    more: usize,
+    severity: u8,
+    category: Option<String>,
+}
+
+/// The findings of one page, at most [`MAX_PER_RULE`] of each rule; the rest counted.
+#[derive(Default)]
+struct PageFindings {
+    out: Vec<Finding>,
+    rules: HashMap<String, RuleCount>,
+}
+
+impl PageFindings {
+    fn push(&mut self, f: Finding) {
+        let c = self.rules.entry(f.rule.clone()).or_default();
+        if c.kept < MAX_PER_RULE {
+            c.kept += 1;
+            c.category.clone_from(&f.category);
+            self.out.push(f);
+        } else {
+            c.more += 1;
+            c.severity = c.severity.max(f.severity);
+        }
+    }
+
+    /// `n` findings of `rule` and `category` of at most `severity` past the bound, only
+    /// counted.
+    fn count(&mut self, rule: &str, category: &str, n: usize, severity: u8) {
+        let c = self.rules.entry(rule.to_string()).or_default();
+        c.more += n;
+        c.severity = c.severity.max(severity);
+        c.category = Some(category.to_string());
+    }
+
+    fn finish(mut self) -> Vec<Finding> {
+        let mut more: Vec<(String, RuleCount)> = self.rules.into_iter().filter(|(_, c)| c.more > 0).collect();
+        more.sort_by(|a, b| a.0.cmp(&b.0));
+        self.out.extend(more.into_iter().map(|(rule, c)| more_finding(&rule, c.category, c.more, c.severity)));
+        self.out
+    }
+}
+
 /// Darklink checks of an extracted HTML or template document.
 pub fn check_markup(
     doc: &Extracted<'_>,
@@ -728,16 +795,21 @@ pub fn check_markup(
     let value = |a: &Attr| doc.attr_value(a);
     let text_of = |r: std::ops::Range<usize>| doc.text(r, Escapes::HTML);
     let lines = Lines::new(file);
-    let mut out = Vec::new();
+    let mut out = PageFindings::default();
     // Cheap gate: outside links need "//" somewhere.
     if memchr::memmem::find(doc.source(), b"//").is_some() {
-        for b in hidden_blocks(&doc.events, &value, &text_of, sites, styles) {
+        let (blocks, more) = hidden_blocks(&doc.events, &value, &text_of, sites, styles);
+        let mut severity = 0;
+        for b in blocks {
             let mut f = block_finding(&b, "darklink:hidden-link", filter, None);
             let orig = doc.orig_range(b.range.clone());
             f.line = Some(lines.line(orig.start));
             f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
+            severity = severity.max(f.severity);
             out.push(f);
         }
+        // Those past the bound were not made into findings: their severity is not known.
+        out.count("darklink:hidden-link", "hidden-link", more, severity);
     }
     // Scripts and server code are read raw: escapes are decoded per string literal, so that a
     // decoded quote cannot end a literal early.
@@ -754,7 +826,7 @@ pub fn check_markup(
             out.push(f);
         }
     }
-    out
+    out.finish()
 }
 
 /// Words of which each alternative of [`ScriptCheck`]'s user-agent and referrer pattern contains
@@ -898,13 +970,19 @@ impl ScriptCheck {
         let events = html::tokenize(bytes, 0, false);
         let value = |a: &Attr| a.value.clone().map(|r| unescape(&payload[r], Escapes::HTML)).unwrap_or_default();
         let text_of = |r: std::ops::Range<usize>| unescape(&payload[r], Escapes::HTML);
-        let blocks = hidden_blocks(&events, &value, &text_of, sites, None);
+        let (blocks, more) = hidden_blocks(&events, &value, &text_of, sites, None);
         let (how, how_zh) = via_texts(via);
         if !blocks.is_empty() {
+            let mut severity = 0;
             for b in blocks {
                 let mut f = block_finding(&b, "darklink:script-hidden-link", filter, Some((&how, &how_zh)));
                 f.severity = (f.severity + u8::from(via.is_some())).min(5);
+                severity = severity.max(f.severity);
                 out.push((f, at.clone()));
+            }
+            if more > 0 {
+                let category = Some("hidden-link".to_string());
+                out.push((more_finding("darklink:script-hidden-link", category, more, severity), at));
             }
             return;
         }

@@ -412,3 +412,27 @@ fn many_hidden_links_on_one_long_line_get_their_lines_and_columns() {
         assert_eq!(f.column, Some(f.span.unwrap().bytes[0] - line_start + 1));
     }
 }
+
+#[test]
+fn a_page_of_thousands_of_hidden_links_is_reported_in_bounds() {
+    use lexguard_sitescan::darklink::MAX_PER_RULE;
+    // A page made to flood the report: each element hidden by a class rule of its own.
+    let n = MAX_PER_RULE + 120;
+    let rules: String = (0..n).map(|i| format!(".c{i}{{display:none}}\n")).collect();
+    let body: String =
+        (0..n).map(|i| format!(r#"<div class="c{i}"><a href="http://s{i}.example/">a</a></div>"#)).collect();
+    let f = darklinks("flood.html", &format!("<html><head><style>{rules}</style></head><body>{body}</body></html>"));
+    assert_eq!(f.len(), MAX_PER_RULE + 1);
+    assert!(f.iter().all(|f| f.rule == "darklink:hidden-link"));
+    assert!(f[..MAX_PER_RULE].iter().all(|f| f.span.is_some() && f.links.len() == 1));
+    let more = &f[MAX_PER_RULE];
+    assert!(more.message.as_deref().unwrap().starts_with("120 more finding(s) of this rule"), "{more:#?}");
+    assert!(more.message_zh.as_deref().unwrap().contains("另有 120 处"));
+    assert_eq!((more.severity, more.category.as_deref()), (2, Some("hidden-link")));
+    // The same bound for scripts: one finding each, then the count.
+    let script = r#"<script>document.write("<div style=display:none><a href=http://x.example/>a</a></div>");</script>"#;
+    let f = darklinks("flood.html", &format!("<html><body>{}</body></html>", script.repeat(n)));
+    assert_eq!(f.len(), MAX_PER_RULE + 1);
+    assert!(f.iter().all(|f| f.rule == "darklink:script-hidden-link"));
+    assert!(f[MAX_PER_RULE].message.as_deref().unwrap().starts_with("120 more"));
+}

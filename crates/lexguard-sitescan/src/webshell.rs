@@ -507,12 +507,12 @@ impl Rules {
     }
 
     /// Variables assigned from request input (two hops), minus sanitized ones.
-    fn taint(&self, code: &[u8]) -> (HashSet<Vec<u8>>, HashSet<Vec<u8>>) {
+    fn taint<'c>(&self, code: &'c [u8]) -> (HashSet<&'c [u8]>, HashSet<&'c [u8]>) {
         let src = self.source(Lang::Php).expect("php source");
-        let mut tainted: HashSet<Vec<u8>> = HashSet::new();
+        let mut tainted: HashSet<&[u8]> = HashSet::new();
         for c in self.foreach.captures_iter(code) {
             for g in [c.get(1), c.get(2)].into_iter().flatten() {
-                tainted.insert(g.as_bytes().to_vec());
+                tainted.insert(g.as_bytes());
             }
         }
         /// One assignment `$x = …;` (not `==`, not `=>`), its right-hand side to `;` or the
@@ -557,7 +557,7 @@ impl Rules {
                     continue;
                 }
                 if a.kind == Rhs::Request || a.vars.iter().any(|v| tainted.contains(*v)) {
-                    tainted.insert(a.lhs.to_vec());
+                    tainted.insert(a.lhs);
                 }
             }
         }
@@ -566,7 +566,7 @@ impl Rules {
         let mut direct = HashSet::new();
         for a in &assigns {
             if !a.lhs.starts_with(b"$_") && self.direct.is_match(a.rhs.trim_ascii()) {
-                direct.insert(a.lhs.to_vec());
+                direct.insert(a.lhs);
             }
         }
         (tainted, direct)
@@ -604,8 +604,9 @@ impl Rules {
                 None
             }
             Builtin::AssembledCall => {
-                let mut names: HashSet<Vec<u8>> = self.assembled.captures_iter(code).map(|c| c[1].to_vec()).collect();
-                names.extend(ctx.direct.iter().cloned());
+                let mut names: HashSet<&[u8]> =
+                    self.assembled.captures_iter(code).filter_map(|c| c.get(1)).map(|m| m.as_bytes()).collect();
+                names.extend(ctx.direct.iter().copied());
                 if names.is_empty() {
                     return None;
                 }
@@ -700,8 +701,8 @@ struct Ctx<'a> {
     lang: Lang,
     src: Option<&'a Source>,
     has_src: bool,
-    tainted: &'a HashSet<Vec<u8>>,
-    direct: &'a HashSet<Vec<u8>>,
+    tainted: &'a HashSet<&'a [u8]>,
+    direct: &'a HashSet<&'a [u8]>,
 }
 
 /// `pattern` with ASCII word boundaries (code is ASCII; Unicode boundaries would keep the fast

@@ -460,10 +460,14 @@ impl Scanner {
             }
         }
         // Columns of all findings at once: one decode of each line, not one per finding.
-        let wanting: Vec<usize> = (0..out.len())
-            .filter(|&i| matches!((out[i].span, out[i].line, out[i].column), (Some(_), Some(_), None)))
-            .collect();
-        let starts: Vec<usize> = wanting.iter().filter_map(|&i| out[i].span.map(|s| s.bytes[0])).collect();
+        let (wanting, starts): (Vec<usize>, Vec<usize>) = out
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| match (f.span, f.line, f.column) {
+                (Some(span), Some(_), None) => Some((i, span.bytes[0])),
+                _ => None,
+            })
+            .unzip();
         for (i, col) in wanting.into_iter().zip(lines::columns(content, decoder, &starts)) {
             out[i].column = Some(col);
         }

@@ -794,7 +794,7 @@ pub fn check_markup(
 ) -> Vec<Finding> {
     let value = |a: &Attr| doc.attr_value(a);
     let text_of = |r: std::ops::Range<usize>| doc.text(r, Escapes::HTML);
-    let lines = Lines::new(file);
+    let lines = Lines::new(file, doc.charset.encoding);
     let mut out = PageFindings::default();
     // Cheap gate: outside links need "//" somewhere.
     if memchr::memmem::find(doc.source(), b"//").is_some() {

@@ -6,6 +6,7 @@ use lexguard::{Action, Filter, Hit};
 use lexguard_extract::{Extracted, Segment, SegmentKind};
 
 use crate::finding::{FileSpan, Finding, Kind};
+use crate::lines::Lines;
 
 /// Hits kept per finding (the rest are counted in the message).
 const MAX_HITS: usize = 100;
@@ -116,6 +117,7 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8], language: Option
         /// Hits lowered to severity 1 as words of the file's language.
         lowered: usize,
     }
+    let lines = Lines::new(file, doc.charset.encoding);
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for seg in &doc.segments {
@@ -138,7 +140,7 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8], language: Option
             let g = groups.entry(cat.clone()).or_insert_with(|| {
                 order.push(cat.clone());
                 Group {
-                    finding: first_finding(&cat, seg, text_range.clone(), orig.clone(), file),
+                    finding: first_finding(&cat, seg, text_range.clone(), orig.clone(), &lines),
                     count: 0,
                     lowered: 0,
                 }
@@ -188,12 +190,12 @@ fn first_finding(
     seg: &Segment,
     text_range: std::ops::Range<usize>,
     orig: std::ops::Range<usize>,
-    file: &[u8],
+    lines: &Lines<'_>,
 ) -> Finding {
     let (snip, hl) = snippet(&seg.text, text_range, 30);
     let mut f = Finding::new(Kind::Keyword, format!("keyword:{cat}"), 1);
     f.category = Some(cat.to_string());
-    f.line = Some(line_of(file, orig.start));
+    f.line = Some(lines.line(orig.start));
     f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
     f.snippet = Some(snip);
     f.highlight = Some(hl);

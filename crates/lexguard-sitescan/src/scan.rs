@@ -483,7 +483,7 @@ impl Scanner {
     /// (most scripts) in place, its offsets those of the file past the BOM, anything else
     /// decoded. Returns the invalid sequences met in decoding (0 in place).
     fn script_links(&self, content: &[u8], charset: &lexguard_extract::Charset, out: &mut Vec<Finding>) -> usize {
-        let lines = Lines::new(content);
+        let lines = Lines::new(content, charset.encoding);
         let mut check = |text: &str, orig_of: &dyn Fn(std::ops::Range<usize>) -> std::ops::Range<usize>| {
             for (mut f, at) in self.scripts.check(text, &self.sites, &self.filter) {
                 let orig = orig_of(at);

@@ -387,8 +387,9 @@ impl Rules {
             .is_some_and(|s| s.gate.as_ref().is_none_or(|g| g.iter().any(|&n| present[n])) && s.regex.is_match(code));
         let (tainted, direct) = if lang == Lang::Php && has_src { self.taint(code) } else { Default::default() };
         let ctx = Ctx { code, lang, src, has_src, tainted: &tainted, direct: &direct };
-        // Lines of the file itself: the comments blanked in `code` held line breaks.
-        let lines = Lines::new(content);
+        // Lines of the file itself: the comments blanked in `code` held line breaks. The rules
+        // read code as bytes, and so do its lines.
+        let lines = Lines::new(content, encoding_rs::UTF_8);
         let mut out: Vec<Finding> = Vec::new();
         let mut high_checks: HashSet<Builtin> = HashSet::new();
         for rule in self.rules.iter().filter(|r| wanted(r)) {

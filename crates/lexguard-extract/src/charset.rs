@@ -201,6 +201,22 @@ pub(crate) fn sniff(bytes: &[u8], s: Sniff<'_>) -> Charset {
     Charset { encoding, source, bom_len: 0 }
 }
 
+/// Bytes looked at for a NUL by [`looks_binary`].
+const BINARY_SNIFF: usize = 8192;
+
+/// Whether `bytes` look like binary data rather than text: a NUL byte in the first 8 KiB,
+/// unless they are UTF-16 text (a byte order mark, or ASCII characters each with a NUL on one
+/// side), where every ASCII character comes with a NUL. Browsers show a UTF-16 page with a byte
+/// order mark as any other: skipping it as binary would let a page hide from the scan by its
+/// encoding alone.
+pub fn looks_binary(bytes: &[u8]) -> bool {
+    if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF)]).is_none() {
+        return false;
+    }
+    let bom_utf16 = Encoding::for_bom(bytes).is_some_and(|(e, _)| e == UTF_16LE || e == UTF_16BE);
+    !bom_utf16 && utf16_guess(bytes).is_none()
+}
+
 /// UTF-16 text without a BOM: mostly ASCII characters with a NUL on one side.
 fn utf16_guess(bytes: &[u8]) -> Option<&'static Encoding> {
     let head = &bytes[..bytes.len().min(512) & !1];
@@ -223,6 +239,21 @@ fn utf16_guess(bytes: &[u8]) -> Option<&'static Encoding> {
 mod tests {
     use super::*;
     use encoding_rs::{BIG5, GB18030, GBK};
+
+    #[test]
+    fn utf16_text_is_not_binary() {
+        let text = "<p>网上 text 上</p>\n";
+        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain(text.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        let le_no_bom: Vec<u8> =
+            "<html><body>plain ascii text</body></html>".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        for t in [&le, &be, &le_no_bom] {
+            assert!(!looks_binary(t), "{t:?}");
+        }
+        assert!(!looks_binary(b"plain text"));
+        assert!(looks_binary(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"));
+        assert!(looks_binary(b"<p>text with a \0 in it, and more text after it</p>"));
+    }
 
     fn sn(b: &[u8]) -> Charset {
         sniff(b, Sniff { given: None, tld: Some("cn"), limit: 65536, html: true })

@@ -40,7 +40,7 @@ mod escapes;
 pub mod html;
 mod map;
 
-pub use charset::{Charset, CharsetSource, detect, meta_charset, xml_declaration};
+pub use charset::{Charset, CharsetSource, detect, looks_binary, meta_charset, xml_declaration};
 pub use escapes::{Escapes, unescape};
 pub use map::{OffsetMap, Piece, PieceKind};
 

@@ -401,7 +401,7 @@ impl Scanner {
         let mut decoder = encoding_rs::UTF_8;
         let ft = walk::file_type(name);
         let textual = ft != FileType::Other;
-        let binary = memchr::memchr(0, &content[..content.len().min(8192)]).is_some();
+        let binary = lexguard_extract::looks_binary(content);
         // The link checks read the markup of pages and templates, and scripts whole.
         let markup_links = self.opts.darklink && matches!(ft, FileType::Html | FileType::Template);
         let script_links = self.opts.darklink && ft == FileType::Script;

@@ -157,9 +157,10 @@ pub fn compress(content: &[u8]) -> Vec<u8> {
     e.finish().expect("writing to a Vec")
 }
 
-/// Whether content is text worth a copy: no NUL in the first 8 KiB, not too large.
+/// Whether content is text worth a copy: not binary (see [`lexguard_extract::looks_binary`];
+/// UTF-16 text is text), not too large.
 pub fn is_text(content: &[u8]) -> bool {
-    content.len() as u64 <= COPY_LIMIT && memchr::memchr(0, &content[..content.len().min(8192)]).is_none()
+    content.len() as u64 <= COPY_LIMIT && !lexguard_extract::looks_binary(content)
 }
 
 impl BaselineWriter {
@@ -782,6 +783,17 @@ mod tests {
         w.finish().unwrap();
         let b = Baseline::open(&p).unwrap();
         (dir, b)
+    }
+
+    #[test]
+    fn utf16_text_gets_a_copy_and_a_diff() {
+        let utf16 = |t: &str| -> Vec<u8> {
+            [0xFF, 0xFE].into_iter().chain(t.encode_utf16().flat_map(u16::to_le_bytes)).collect()
+        };
+        let (old, new) = (utf16("<p>公司简介</p>\n<p>联系我们</p>\n"), utf16("<p>公司简介</p>\n<p>澳门赌场</p>\n"));
+        assert!(is_text(&old) && !is_text(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"));
+        let d = diff(&old, &new, "index.html");
+        assert!(d.contains("-<p>联系我们</p>") && d.contains("+<p>澳门赌场</p>"), "{d}");
     }
 
     #[test]

@@ -48,6 +48,38 @@ fn gbk_and_big5_pages_map_hits_to_original_bytes() {
     }
 }
 
+/// A page in UTF-16 (with a byte order mark, or without one) is text like any other: a
+/// browser shows it, so the scan must read it, not skip it as binary. Lines count the line
+/// feeds of UTF-16, not the `0A` bytes inside characters such as `上` (`0A 4E`).
+#[test]
+fn utf16_pages_are_scanned() {
+    let html = "<html><body>\n<p>上上上 网上赌博</p>\n<div style=\"display:none\"><a href=\"http://s.example/\">x</a></div>\n</body></html>\n";
+    let utf16 = |big: bool, bom: bool| -> Vec<u8> {
+        let units = (if bom { Some(0xfeff) } else { None }).into_iter().chain(html.encode_utf16());
+        units.flat_map(|u: u16| if big { u.to_be_bytes() } else { u.to_le_bytes() }).collect()
+    };
+    for (big, bom) in [(false, true), (true, true), (false, false)] {
+        let bytes = utf16(big, bom);
+        let what = format!("big endian {big}, byte order mark {bom}");
+        let fs = scanner().scan_bytes("index.html", &bytes);
+        assert!(of_kind(&fs, Kind::Error).is_empty(), "{what}: {fs:#?}");
+        let kw = of_kind(&fs, Kind::Keyword);
+        assert_eq!(kw.len(), 1, "{what}: {fs:#?}");
+        assert_eq!(kw[0].encoding.as_deref(), Some(if big { "UTF-16BE" } else { "UTF-16LE" }));
+        // `赌博` after `<p>上上上 网上` on line 2: column 10.
+        assert_eq!((kw[0].line, kw[0].column), (Some(2), Some(10)), "{what}");
+        let [s, e] = kw[0].span.unwrap().bytes;
+        let enc = if big { encoding_rs::UTF_16BE } else { encoding_rs::UTF_16LE };
+        assert!(enc.decode_without_bom_handling(&bytes[s..e]).0.contains("赌博"), "{what}");
+        let dl = of_kind(&fs, Kind::Darklink);
+        assert_eq!(dl.len(), 1, "{what}: {fs:#?}");
+        assert_eq!((dl[0].line, dl[0].column), (Some(3), Some(1)), "{what}");
+    }
+    // A NUL in other text is still binary.
+    let fs = scanner().scan_bytes("index.html", b"<p>\0\x01\x02 binary</p>");
+    assert_eq!(of_kind(&fs, Kind::Error)[0].rule, "error:binary");
+}
+
 #[test]
 fn translation_files_lower_latin_hits_and_encoded_data_is_skipped() {
     let dir = tempfile::tempdir().unwrap();

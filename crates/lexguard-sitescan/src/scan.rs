@@ -226,6 +226,25 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, Box<Finding>> {
     })
 }
 
+/// The text of code in UTF-16 with a byte order mark, as UTF-8, with its encoding and the
+/// byte order mark's length; `None` for any other code.
+fn utf16_code(content: &[u8]) -> Option<(String, &'static encoding_rs::Encoding, usize)> {
+    let (enc, bom) = encoding_rs::Encoding::for_bom(content)?;
+    (enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE)
+        .then(|| (enc.decode_without_bom_handling(&content[bom..]).0.into_owned(), enc, bom))
+}
+
+/// The offset in the UTF-16 file of byte `at` of its text decoded to UTF-8 (see
+/// [`utf16_code`]): two bytes per code unit before it (a sequence that did not decode became
+/// one U+FFFD, one code unit, as it was).
+fn utf16_offset(text: &str, at: usize, bom: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    bom + 2 * text[..at].encode_utf16().count()
+}
+
 /// Tests: `(stage, file name)` pairs at which the scan panics, to exercise [`guarded`]. The
 /// stages are `content` (the content checks) and `process` (before the file is opened).
 #[cfg(test)]
@@ -456,7 +475,20 @@ impl Scanner {
         if self.opts.webshell {
             let file_name = name.rsplit(['/', '\\']).next().unwrap_or(name);
             if let Some(lang) = Lang::of(file_name, content) {
-                out.extend(self.rules.check(lang, content));
+                match utf16_code(content) {
+                    // ASP.NET and JSP read a UTF-16 file with a byte order mark as any other:
+                    // the rules read its text, and the findings point into its bytes.
+                    Some((text, enc, bom)) => {
+                        decoder = enc;
+                        out.extend(self.rules.check(lang, text.as_bytes()).into_iter().map(|mut f| {
+                            if let Some(span) = &mut f.span {
+                                span.bytes = span.bytes.map(|b| utf16_offset(&text, b, bom));
+                            }
+                            f
+                        }));
+                    }
+                    None => out.extend(self.rules.check(lang, content)),
+                }
             }
         }
         // Columns of all findings at once: one decode of each line, not one per finding.

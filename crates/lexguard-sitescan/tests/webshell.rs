@@ -55,6 +55,38 @@ fn lines_count_the_comments_before_a_shell() {
     assert_eq!((f[0].line, f[0].column), (Some(7), Some(1)));
 }
 
+/// ASP.NET and JSP read a file in UTF-16 with a byte order mark like any other: a shell saved
+/// so must not slip past rules written for bytes.
+#[test]
+fn utf16_shells_are_found_and_located_in_the_file() {
+    let cases = [
+        (
+            "a.aspx",
+            "aspx.eval-request",
+            "<%@ Page Language=\"Jscript\"%>\n<%eval(Request.Item[\"pass\"],\"unsafe\");%>",
+        ),
+        ("a.jsp", "jsp.exec-request", "<%-- 页面 --%>\n<% Runtime.getRuntime().exec(request.getParameter(\"c\")); %>"),
+    ];
+    for (name, rule, code) in cases {
+        for big in [false, true] {
+            let bytes: Vec<u8> = std::iter::once(0xfeff)
+                .chain(code.encode_utf16())
+                .flat_map(|u: u16| if big { u.to_be_bytes() } else { u.to_le_bytes() })
+                .collect();
+            let f = high(name, &bytes);
+            let f = f.iter().find(|f| f.rule == format!("webshell:{rule}")).unwrap_or_else(|| panic!("{rule}: {f:#?}"));
+            assert_eq!(f.line, Some(2), "{rule}");
+            let [s, e] = f.span.unwrap().bytes;
+            let enc = if big { encoding_rs::UTF_16BE } else { encoding_rs::UTF_16LE };
+            let found = enc.decode_without_bom_handling(&bytes[s..e]).0;
+            let at = code.find(&*found).unwrap_or_else(|| panic!("{rule}: {found:?} not in the code"));
+            // The span starts where the match starts in the text, two bytes per code unit.
+            assert_eq!(s, 2 + 2 * code[..at].encode_utf16().count(), "{rule}");
+            assert_eq!(f.column, Some(code[..at].rsplit('\n').next().unwrap().encode_utf16().count() + 1), "{rule}");
+        }
+    }
+}
+
 #[test]
 fn asp_aspx_jsp_one_liners() {
     let cases: &[(&str, &str, &str)] = &[

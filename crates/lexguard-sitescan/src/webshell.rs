@@ -51,7 +51,7 @@ pub enum Lang {
     Aspx,
     /// JSP.
     Jsp,
-    /// An image (by magic bytes).
+    /// An image (by magic bytes, or by name when it is not one).
     Image,
     /// An Apache `.htaccess` file.
     Htaccess,
@@ -59,6 +59,11 @@ pub enum Lang {
 
 impl Lang {
     /// The language of a file, by name (and for images by magic bytes).
+    ///
+    /// By its last extension first; then by an earlier extension a server runs (Apache's
+    /// `AddHandler` runs `shell.php.jpg` and `x.php.txt` as PHP, and IIS 6 ran `shell.asp;.jpg`
+    /// as ASP). A file named as an image is checked as one whatever its bytes: a "picture"
+    /// that is PHP text is a disguised script.
     pub fn of(name: &str, content: &[u8]) -> Option<Lang> {
         if is_image(content) {
             return Some(Lang::Image);
@@ -66,8 +71,20 @@ impl Lang {
         if name.eq_ignore_ascii_case(".htaccess") || name.eq_ignore_ascii_case(".user.ini") {
             return Some(Lang::Htaccess);
         }
-        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
-        Some(match ext.as_str() {
+        let lower = name.to_ascii_lowercase();
+        let exts: Vec<&str> = lower.split('.').skip(1).map(|e| e.split(';').next().unwrap_or(e)).collect();
+        let (&last, inner) = exts.split_last()?;
+        if let Some(lang) = Lang::of_extension(last) {
+            return Some(lang);
+        }
+        // `inc` and `module` are left out here: `x.inc.js` is JavaScript.
+        let inner = inner.iter().rev().filter(|e| !matches!(**e, "inc" | "module")).find_map(|e| Lang::of_extension(e));
+        inner.or_else(|| matches!(last, "jpg" | "jpeg" | "png" | "gif" | "bmp" | "ico" | "webp").then_some(Lang::Image))
+    }
+
+    /// The language of a file extension (lower case) a server runs.
+    fn of_extension(ext: &str) -> Option<Lang> {
+        Some(match ext {
             "php" | "php3" | "php4" | "php5" | "php7" | "php8" | "phtml" | "pht" | "phps" | "inc" | "module" => {
                 Lang::Php
             }

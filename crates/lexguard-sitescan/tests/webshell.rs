@@ -134,6 +134,24 @@ fn php_inside_an_image() {
     assert!(f.iter().any(|f| f.rule == "webshell:htaccess.php-handler"), "{f:#?}");
 }
 
+/// Names a server runs as code although their last extension says otherwise, and "images"
+/// that are PHP text.
+#[test]
+fn shells_behind_other_extensions() {
+    let shell = b"<?php @eval($_POST['x']); ?>";
+    for name in ["shell.php.jpg", "x.php.txt", "logo.PHP.png", "c.jpg", "avatar.gif", "upload.php5.bak"] {
+        let f = high(name, shell);
+        assert!(!f.is_empty(), "{name}");
+    }
+    // IIS 6 runs `x.asp;.jpg` as ASP.
+    let f = high("x.asp;.jpg", br#"<%eval request("pass")%>"#);
+    assert!(f.iter().any(|f| f.rule == "webshell:asp.eval-request"), "{f:#?}");
+    // Not code: other double extensions, and text that is not PHP in an image name.
+    assert!(shells("jquery.inc.js", b"var p = location.search; eval(p);").is_empty());
+    assert!(shells("notes.jpg", b"just some text, <? not php").is_empty());
+    assert!(shells("archive.tar.gz", shell).is_empty());
+}
+
 #[test]
 fn review_tier() {
     let kit = r#"<?php

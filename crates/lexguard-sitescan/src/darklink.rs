@@ -17,10 +17,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use base64::Engine as _;
 use lexguard::Filter;
+use lexguard_extract::code::{CodeLang, text_ranges};
 use lexguard_extract::html::{self, Attr, Event, Tag, TextKind};
 use lexguard_extract::{Escapes, Extracted, unescape};
 use regex::Regex;
@@ -279,6 +280,67 @@ impl HiddenRules {
     fn is_empty(&self) -> bool {
         self.classes.is_empty() && self.ids.is_empty()
     }
+
+    /// Adds the elements a page's script hides as it loads: a top-level statement (outside
+    /// every function and block, so not a menu closed on a click) setting `display` to `none`
+    /// or `visibility` to `hidden` of an element found by id, `#id` or `.class`.
+    fn add_script(&mut self, js: &str) {
+        if !(js.contains("none") || js.contains("hidden") || js.contains("hide")) {
+            return;
+        }
+        for c in SCRIPT_HIDE.captures_iter(js) {
+            let m = c.get(0).expect("the whole match");
+            if !top_level(js, m.start()) {
+                continue;
+            }
+            let (kind, name) = match (c.get(1), c.get(2), c.get(3)) {
+                (Some(id), _, _) => ("#", id.as_str()),
+                (None, Some(k), Some(n)) => (k.as_str(), n.as_str()),
+                _ => continue,
+            };
+            let stmt: String = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ").chars().take(120).collect();
+            let reason = Reason { en: format!("the page's script `{stmt}`"), zh: format!("页面脚本 `{stmt}`") };
+            let map = if kind == "#" { &mut self.ids } else { &mut self.classes };
+            map.entry(name.to_string()).or_insert(reason);
+        }
+    }
+}
+
+/// A script hiding an element (see [`HiddenRules::add_script`]). Groups: 1 the id of
+/// `getElementById`, or 2 `#`/`.` and 3 the name of a `querySelector` or jQuery selector.
+static SCRIPT_HIDE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?x)
+        (?: document \s*\.\s* getElementById \s*\(\s* ["'] ([\w-]+) ["'] \s*\)
+          | (?: document \s*\.\s* querySelector | \$ | jQuery ) \s*\(\s* ["'] ([\#.]) ([\w-]+) ["'] \s*\)
+        )
+        \s*\.\s*
+        (?: style \s*\.\s* (?: display \s*=\s* ["']none["'] | visibility \s*=\s* ["']hidden["'] )
+          | hide \s*\(\s*\)
+          | css \s*\(\s* ["'] (?: display ["'] \s*,\s* ["'] none | visibility ["'] \s*,\s* ["'] hidden ) ["'] \s*\)
+        )"#,
+    )
+    .expect("the script-hiding pattern")
+});
+
+/// Whether byte `at` of a script is outside every brace block: its braces before `at`,
+/// outside strings and comments, are all closed.
+fn top_level(js: &str, at: usize) -> bool {
+    let b = js.as_bytes();
+    let mut depth = 0i64;
+    let mut from = 0;
+    let skipped = text_ranges(b, 0..at, CodeLang::Js);
+    for r in skipped.iter().map(|r| r.start..r.end).chain(std::iter::once(at..at)) {
+        for &c in &b[from.min(r.start)..r.start] {
+            match c {
+                b'{' => depth += 1,
+                b'}' => depth -= 1,
+                _ => {}
+            }
+        }
+        from = from.max(r.end);
+    }
+    depth <= 0
 }
 
 /// Where a page is, for the stylesheets it links.
@@ -513,8 +575,10 @@ fn hidden_blocks(
 ) -> (Vec<Block>, usize) {
     let mut rules = HiddenRules::default();
     for ev in events {
-        if let Event::Text { range, kind: TextKind::Style } = ev {
-            rules.add_css(&text_of(range.clone()), None);
+        match ev {
+            Event::Text { range, kind: TextKind::Style } => rules.add_css(&text_of(range.clone()), None),
+            Event::Text { range, kind: TextKind::Script } => rules.add_script(&text_of(range.clone())),
+            _ => {}
         }
     }
     let external = styles.map(|(s, page)| s.linked(events, value, page, sites)).unwrap_or_default();

@@ -436,3 +436,37 @@ fn a_page_of_thousands_of_hidden_links_is_reported_in_bounds() {
     assert!(f.iter().all(|f| f.rule == "darklink:script-hidden-link"));
     assert!(f[MAX_PER_RULE].message.as_deref().unwrap().starts_with("120 more"));
 }
+
+#[test]
+fn elements_a_script_hides_as_the_page_loads() {
+    let div = |attr: &str| format!(r#"<div {attr}>{LINKS}</div>"#);
+    let hidden = [
+        (div(r#"id="lk""#), r#"document.getElementById("lk").style.display="none";"#),
+        (div(r#"id="lk""#), "document.getElementById('lk').style.visibility = 'hidden'"),
+        (div(r#"class="box lk""#), r#"document.querySelector(".lk").style.display='none';"#),
+        (div(r#"id="lk""#), r##"$("#lk").hide();"##),
+        (div(r#"class="lk""#), r#"jQuery('.lk').css("display", "none");"#),
+        (
+            div(r#"id="lk""#),
+            "var x = 1; /* { */ if (x) { x = 2; }\ndocument.getElementById('lk').style.display='none';",
+        ),
+    ];
+    for (body, js) in hidden {
+        let f = darklinks("index.html", &page(&format!("{body}<script>{js}</script>")));
+        assert_eq!(f.len(), 1, "{js}: {f:#?}");
+        assert_eq!(f[0].rule, "darklink:hidden-link", "{js}");
+        assert!(f[0].message.as_deref().unwrap().contains("the page's script `"), "{js}: {f:#?}");
+    }
+    // Shown, hidden on a click (inside a function or a block), another element, own links.
+    let not_hidden = [
+        (div(r#"id="lk""#), r#"document.getElementById("lk").style.display="block";"#.to_string()),
+        (div(r#"id="lk""#), "function close() { document.getElementById('lk').style.display='none'; }".to_string()),
+        (div(r#"id="lk""#), "btn.onclick = () => { $('#lk').hide(); };".to_string()),
+        (div(r#"id="lk""#), "document.getElementById('other').style.display='none';".to_string()),
+        (r#"<div id="lk"><a href="/about">关于我们</a></div>"#.to_string(), "$('#lk').hide();".to_string()),
+    ];
+    for (body, js) in not_hidden {
+        let f = darklinks("index.html", &page(&format!("{body}<script>{js}</script>")));
+        assert!(f.is_empty(), "{js}: {f:#?}");
+    }
+}

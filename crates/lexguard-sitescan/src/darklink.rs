@@ -947,7 +947,9 @@ impl ScriptCheck {
                 r#"http_user_agent|http_referer|navigator\s*\.\s*useragent|document\s*\.\s*referrer|getheader\s*\(\s*"(?:user-agent|referer)"|servervariables\s*\(\s*"http_(?:user_agent|referer)"|request\s*\.\s*(?:useragent|urlreferrer)"#,
             ),
             spider: re(
-                r"(?i)baiduspider|googlebot|sogou|360spider|haosouspider|yisouspider|bingbot|bytespider|\bspider\b|baidu\.com|google\.(?:com|cn)|sogou\.com|\bso\.com|sm\.cn|bing\.com|soso\.com",
+                // The bare names too: a referrer is checked with `indexOf("baidu")` as often as
+                // with a domain.
+                r"(?i)baiduspider|googlebot|sogou|360spider|haosouspider|yisouspider|bingbot|bytespider|\bspider\b|baidu\.com|google\.(?:com|cn)|sogou\.com|\bso\.com|sm\.cn|bing\.com|soso\.com|\b(?:baidu|google|bing|yahoo|yandex|haosou|shenma|toutiao)\b",
             ),
             action: re(
                 r#"(?i)header\s*\(\s*['"]location|window\s*\.\s*location|(?:top|self|document)\s*\.\s*location|location\s*\.\s*(?:href|replace)|document\s*\.\s*write|file_get_contents\s*\(\s*['"]https?:|curl_exec|(?:include|require)(?:_once)?\s*\(?\s*['"]https?:|readfile\s*\(\s*['"]https?:|\becho\s|\bprint\s|response\s*\.\s*(?:redirect|write|sendredirect)|http-equiv\s*=\s*['"]?refresh"#,

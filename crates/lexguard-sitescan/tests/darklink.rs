@@ -104,6 +104,14 @@ fn cloaking_is_found() {
     let js = r#"<script>var r = document.referrer; if (r.indexOf("baidu.com") > -1 || r.indexOf("sogou.com") > -1) { window.location.href = "http://spam.cc/"; }</script>"#;
     let f = darklinks("index.html", &page(js));
     assert!(f.iter().any(|f| f.rule == "darklink:cloaking"), "{f:#?}");
+    // The engine's bare name, as often as its domain.
+    for engine in ["baidu", "Google", "toutiao"] {
+        let js = format!(
+            r#"<script>if(document.referrer.indexOf("{engine}")>-1){{window.location.href="http://spam.example/"}}</script>"#
+        );
+        let f = darklinks("index.html", &page(&js));
+        assert!(f.iter().any(|f| f.rule == "darklink:cloaking"), "{engine}: {f:#?}");
+    }
 }
 
 #[test]

@@ -281,16 +281,17 @@ impl HiddenRules {
         self.classes.is_empty() && self.ids.is_empty()
     }
 
-    /// Adds the elements a page's script hides as it loads: a top-level statement (outside
-    /// every function and block, so not a menu closed on a click) setting `display` to `none`
-    /// or `visibility` to `hidden` of an element found by id, `#id` or `.class`.
+    /// Adds the elements a page's script hides as it loads: a statement that runs on load
+    /// ([`runs_on_load`]: not one in a function called on a click, which closes a menu)
+    /// setting `display` to `none` or `visibility` to `hidden` of an element found by id, `#id`
+    /// or `.class`.
     fn add_script(&mut self, js: &str) {
         if !(js.contains("none") || js.contains("hidden") || js.contains("hide")) {
             return;
         }
         for c in SCRIPT_HIDE.captures_iter(js) {
             let m = c.get(0).expect("the whole match");
-            if !top_level(js, m.start()) {
+            if !runs_on_load(js, m.start()) {
                 continue;
             }
             let (kind, name) = match (c.get(1), c.get(2), c.get(3)) {
@@ -323,25 +324,50 @@ static SCRIPT_HIDE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the script-hiding pattern")
 });
 
-/// Whether byte `at` of a script is outside every brace block: its braces before `at`,
-/// outside strings and comments, are all closed.
-fn top_level(js: &str, at: usize) -> bool {
+/// Whether byte `at` of a script runs as the page loads: outside every brace block (its
+/// braces before `at`, outside strings and comments, are all closed), or directly inside one
+/// function that runs on load (`$(function () {`, `$(document).ready(function () {`,
+/// `window.onload = function () {`, `addEventListener("DOMContentLoaded", () => {`).
+fn runs_on_load(js: &str, at: usize) -> bool {
     let b = js.as_bytes();
-    let mut depth = 0i64;
+    // The offsets of the braces open at `at`.
+    let mut open: Vec<usize> = Vec::new();
     let mut from = 0;
     let skipped = text_ranges(b, 0..at, CodeLang::Js);
     for r in skipped.iter().map(|r| r.start..r.end).chain(std::iter::once(at..at)) {
-        for &c in &b[from.min(r.start)..r.start] {
+        let start = from.min(r.start);
+        for (i, &c) in b[start..r.start].iter().enumerate() {
             match c {
-                b'{' => depth += 1,
-                b'}' => depth -= 1,
+                b'{' => open.push(start + i),
+                b'}' => {
+                    open.pop();
+                }
                 _ => {}
             }
         }
         from = from.max(r.end);
     }
-    depth <= 0
+    match open[..] {
+        [] => true,
+        [brace] => {
+            let mut s = brace.saturating_sub(120);
+            while !js.is_char_boundary(s) {
+                s += 1;
+            }
+            ON_LOAD.is_match(&js[s..brace])
+        }
+        _ => false,
+    }
 }
+
+/// The opening of a function that runs on load, up to its `{` (see [`runs_on_load`]).
+static ON_LOAD: LazyLock<Regex> = LazyLock::new(|| {
+    let function = r"(?:function\s*\w*\s*\([^)]*\)|\([^)]*\)\s*=>|\w+\s*=>)\s*$";
+    Regex::new(&format!(
+        r#"(?:(?:\$|jQuery)\s*\(\s*(?:document\s*\)\s*\.\s*ready\s*\(\s*)?|(?:window\s*\.\s*)?onload\s*=\s*|addEventListener\s*\(\s*["'](?:DOMContentLoaded|load)["']\s*,\s*){function}"#
+    ))
+    .expect("the on-load pattern")
+});
 
 /// Where a page is, for the stylesheets it links.
 #[derive(Clone, Copy, Debug)]

@@ -458,6 +458,14 @@ fn elements_a_script_hides_as_the_page_loads() {
             div(r#"id="lk""#),
             "var x = 1; /* { */ if (x) { x = 2; }\ndocument.getElementById('lk').style.display='none';",
         ),
+        // Directly inside a function that runs on load.
+        (div(r#"id="lk""#), "$(function () { $('#lk').hide(); });"),
+        (div(r#"id="lk""#), "jQuery(document).ready(function($) { $('#lk').hide() })"),
+        (div(r#"id="lk""#), "window.onload = function () { document.getElementById('lk').style.display = 'none'; };"),
+        (
+            div(r#"class="lk""#),
+            r#"document.addEventListener("DOMContentLoaded", () => { document.querySelector(".lk").style.display = "none"; });"#,
+        ),
     ];
     for (body, js) in hidden {
         let f = darklinks("index.html", &page(&format!("{body}<script>{js}</script>")));
@@ -470,6 +478,8 @@ fn elements_a_script_hides_as_the_page_loads() {
         (div(r#"id="lk""#), r#"document.getElementById("lk").style.display="block";"#.to_string()),
         (div(r#"id="lk""#), "function close() { document.getElementById('lk').style.display='none'; }".to_string()),
         (div(r#"id="lk""#), "btn.onclick = () => { $('#lk').hide(); };".to_string()),
+        (div(r#"id="lk""#), "$(function () { $('.x').on('click', function () { $('#lk').hide(); }); });".to_string()),
+        (div(r#"id="lk""#), "window.onload = function () { if (x) { $('#lk').hide(); } };".to_string()),
         (div(r#"id="lk""#), "document.getElementById('other').style.display='none';".to_string()),
         (r#"<div id="lk"><a href="/about">关于我们</a></div>"#.to_string(), "$('#lk').hide();".to_string()),
     ];

@@ -873,6 +873,71 @@ impl PageFindings {
     }
 }
 
+/// A script statement sending the visitor elsewhere, with a literal URL (group 1 or 2).
+static SCRIPT_REDIRECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?:\b(?:window|top|self|parent|document)\s*\.\s*)?\blocation(?:\s*\.\s*href)?\s*=\s*["']([^"'\s]+)["']|(?:\b(?:window|top|self|parent|document)\s*\.\s*)?\blocation\s*\.\s*(?:replace|assign)\s*\(\s*["']([^"'\s]+)["']"#,
+    )
+    .expect("the redirect pattern")
+});
+
+/// Redirects a page's script makes of every visitor to an outside host: a statement that
+/// runs as the page loads ([`runs_on_load`]) with nothing before it but the end of the one
+/// before (`if (…) location = …` is under a condition, and cloaking is its own check), setting
+/// `location` to a literal URL. Each with its range in `js`.
+pub fn script_redirects(js: &str, sites: &Sites) -> Vec<(Finding, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    if !js.contains("location") {
+        return out;
+    }
+    for c in SCRIPT_REDIRECT.captures_iter(js) {
+        let m = c.get(0).expect("the whole match");
+        let Some(url) = c.get(1).or_else(|| c.get(2)).map(|u| u.as_str()) else { continue };
+        let Some(host) = sites.outside_host(url).filter(|h| !is_analytics(h)) else { continue };
+        let before = &js[..m.start()];
+        let statement_start = before.rfind([';', '{', '}', '\n']).map_or(0, |i| i + 1);
+        if !before[statement_start..].trim().is_empty() || !runs_on_load(js, m.start()) {
+            continue;
+        }
+        let stmt: String = m.as_str().chars().take(160).collect();
+        out.push((
+            redirect_finding(&host, url, &format!("the page's script `{stmt}`"), &format!("页面脚本 `{stmt}`")),
+            m.range(),
+        ));
+        if out.len() >= MAX_SINKS {
+            break;
+        }
+    }
+    out
+}
+
+/// A `<meta http-equiv="refresh" content="N; url=…">` sending every visitor to an outside host.
+fn meta_redirect(tag: &Tag, value: &dyn Fn(&Attr) -> String, sites: &Sites) -> Option<Finding> {
+    if tag.name != "meta" || !tag.attr("http-equiv").is_some_and(|a| value(a).trim().eq_ignore_ascii_case("refresh")) {
+        return None;
+    }
+    let content = value(tag.attr("content")?);
+    let lower = content.to_ascii_lowercase();
+    let at = lower.find("url")?;
+    let rest = content[at + 3..].trim_start();
+    let url = rest.strip_prefix('=')?.trim().trim_matches(['\'', '"']).trim();
+    let host = sites.outside_host(url).filter(|h| !is_analytics(h))?;
+    let delay = content.split([';', ',']).next().unwrap_or("").trim().to_string();
+    Some(redirect_finding(&host, url, &format!("meta refresh after {delay} s"), &format!("meta refresh，{delay} 秒后")))
+}
+
+fn redirect_finding(host: &str, url: &str, how: &str, how_zh: &str) -> Finding {
+    let mut f = Finding::new(Kind::Darklink, "darklink:redirect", 3);
+    f.category = Some("redirect".into());
+    f.links = vec![url.to_string()];
+    f.message = Some(format!("every visitor is sent to the outside host {host} by {how}"));
+    f.message_zh = Some(format!("所有访客都被跳转到站外域名 {host}（{how_zh}）"));
+    let snip: String = url.chars().take(120).collect();
+    f.highlight = Some([0, snip.len()]);
+    f.snippet = Some(snip);
+    f
+}
+
 /// Darklink checks of an extracted HTML or template document.
 pub fn check_markup(
     doc: &Extracted<'_>,
@@ -900,6 +965,16 @@ pub fn check_markup(
         }
         // Those past the bound were not made into findings: their severity is not known.
         out.count("darklink:hidden-link", "hidden-link", more, severity);
+        for ev in &doc.events {
+            if let Event::Start(tag) = ev {
+                if let Some(mut f) = meta_redirect(tag, &value, sites) {
+                    let orig = doc.orig_range(tag.range.clone());
+                    f.line = Some(lines.line(orig.start));
+                    f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
+                    out.push(f);
+                }
+            }
+        }
     }
     // Scripts and server code are read raw: escapes are decoded per string literal, so that a
     // decoded quote cannot end a literal early.
@@ -909,7 +984,11 @@ pub fn check_markup(
             _ => continue,
         };
         let (text, map) = doc.decode(range, Escapes::NONE);
-        for (mut f, at) in scripts.check(&text, sites, filter) {
+        let redirects = match ev {
+            Event::Text { .. } => script_redirects(&text, sites),
+            _ => Vec::new(),
+        };
+        for (mut f, at) in scripts.check(&text, sites, filter).into_iter().chain(redirects) {
             let orig = map.to_orig(at.clone());
             f.line = Some(lines.line(orig.start));
             f.span = Some(FileSpan { bytes: [orig.start, orig.end] });

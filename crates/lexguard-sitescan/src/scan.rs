@@ -517,7 +517,8 @@ impl Scanner {
     fn script_links(&self, content: &[u8], charset: &lexguard_extract::Charset, out: &mut Vec<Finding>) -> usize {
         let lines = Lines::new(content, charset.encoding);
         let mut check = |text: &str, orig_of: &dyn Fn(std::ops::Range<usize>) -> std::ops::Range<usize>| {
-            for (mut f, at) in self.scripts.check(text, &self.sites, &self.filter) {
+            let redirects = darklink::script_redirects(text, &self.sites);
+            for (mut f, at) in self.scripts.check(text, &self.sites, &self.filter).into_iter().chain(redirects) {
                 let orig = orig_of(at);
                 f.line = Some(lines.line(orig.start));
                 f.span = Some(crate::finding::FileSpan { bytes: [orig.start, orig.end] });

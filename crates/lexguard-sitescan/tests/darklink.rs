@@ -488,3 +488,34 @@ fn elements_a_script_hides_as_the_page_loads() {
         assert!(f.is_empty(), "{js}: {f:#?}");
     }
 }
+
+#[test]
+fn pages_that_send_every_visitor_elsewhere() {
+    let found = [
+        ("index.html", page(r#"<meta http-equiv="refresh" content="0;url=http://spam.example/">"#)),
+        ("index.html", page(r#"<meta HTTP-EQUIV="Refresh" content="3; URL='https://spam.example/x'">"#)),
+        ("index.html", page(r#"<script>window.location.href="http://spam.example/";</script>"#)),
+        ("index.html", page("<script>var a = 1;\nlocation.replace('https://spam.example/')</script>")),
+        ("index.html", page(r#"<script>$(function () { top.location = "//spam.example/"; });</script>"#)),
+        ("jquery.min.js", "/*! lib */ var x = 1;\nwindow.location.href = 'http://spam.example/';\n".to_string()),
+    ];
+    for (name, content) in found {
+        let f = darklinks(name, &content);
+        assert_eq!(f.len(), 1, "{content}: {f:#?}");
+        assert_eq!((f[0].rule.as_str(), f[0].severity), ("darklink:redirect", 3), "{content}");
+        assert!(f[0].message.as_deref().unwrap().contains("spam.example"), "{f:#?}");
+        assert!(f[0].span.is_some() && f[0].line.is_some(), "{content}");
+    }
+    let not_found = [
+        page(r#"<meta http-equiv="refresh" content="0; URL=../">"#),
+        page(r#"<meta http-equiv="refresh" content="300">"#),
+        page(r#"<script>location.href = "/login";</script>"#),
+        page(r#"<script>if (!ok) location.href = "http://spam.example/";</script>"#),
+        page(r#"<script>btn.onclick = function () { window.location = "https://partner.example/"; };</script>"#),
+        page(r#"<script>var url = "http://spam.example/"; console.log(url);</script>"#),
+    ];
+    for content in not_found {
+        let f = darklinks("index.html", &content);
+        assert!(f.is_empty(), "{content}: {f:#?}");
+    }
+}

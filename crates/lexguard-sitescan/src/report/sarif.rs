@@ -101,6 +101,7 @@ fn describe(ctx: &Context, rule: &str, f: &Finding) -> String {
         Some(("darklink", "hidden-link")) => "hidden element with links to outside hosts (暗链)".into(),
         Some(("darklink", "script-hidden-link")) => "script-written hidden element with outside links".into(),
         Some(("darklink", "script-link")) => "script-written links to outside hosts".into(),
+        Some(("darklink", "redirect")) => "every visitor sent to an outside host (page hijack)".into(),
         Some(("darklink", "cloaking")) => {
             "cloaking: spider or search-referrer check followed by a redirect or remote content".into()
         }

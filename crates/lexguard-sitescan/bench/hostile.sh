@@ -49,6 +49,9 @@ files = {
     "attributes.html": lambda: "<div " + " ".join(f'a{i}="v"' for i in range(M // 8)) + ">x</div>",
     "entities.html": lambda: "<p>" + "&#x8d4c;&#x535a;&amp;" * (M // 21) + "</p>",
     "marquees.html": lambda: "<marquee scrollamount=999 width=1>" * (M // 34),
+    "hiding-handlers.html": lambda: '<div id="lk"><a href="http://x.example/">a</a></div><script>'
+    + "".join(f"function f{i}() {{ $('#lk').hide(); }}\n" for i in range(M // 36)) + "</script>",
+    "redirect-handlers.js": lambda: "".join(f'function r{i}() {{ location.href = "http://x.example/"; }}\n' for i in range(M // 52)),
     # Scripts and text: one long line, fromCharCode, hits everywhere, spaced letters.
     "one-line.js": lambda: "var a=" + "+".join(f'"x{i}"' for i in range(M // 8)) + ";document.write(a);",
     "from-char-code.js": lambda: "document.write(String.fromCharCode(" + ",".join(str(random.randint(60, 120)) for _ in range(M // 4)) + "));",

@@ -282,16 +282,17 @@ impl HiddenRules {
     }
 
     /// Adds the elements a page's script hides as it loads: a statement that runs on load
-    /// ([`runs_on_load`]: not one in a function called on a click, which closes a menu)
+    /// ([`LoadScope`]: not one in a function called on a click, which closes a menu)
     /// setting `display` to `none` or `visibility` to `hidden` of an element found by id, `#id`
     /// or `.class`.
     fn add_script(&mut self, js: &str) {
         if !(js.contains("none") || js.contains("hidden") || js.contains("hide")) {
             return;
         }
+        let mut scope = LoadScope::new(js);
         for c in SCRIPT_HIDE.captures_iter(js) {
             let m = c.get(0).expect("the whole match");
-            if !runs_on_load(js, m.start()) {
+            if !scope.runs_on_load(m.start()) {
                 continue;
             }
             let (kind, name) = match (c.get(1), c.get(2), c.get(3)) {
@@ -324,43 +325,77 @@ static SCRIPT_HIDE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the script-hiding pattern")
 });
 
-/// Whether byte `at` of a script runs as the page loads: outside every brace block (its
-/// braces before `at`, outside strings and comments, are all closed), or directly inside one
-/// function that runs on load (`$(function () {`, `$(document).ready(function () {`,
-/// `window.onload = function () {`, `addEventListener("DOMContentLoaded", () => {`).
-fn runs_on_load(js: &str, at: usize) -> bool {
-    let b = js.as_bytes();
-    // The offsets of the braces open at `at`.
-    let mut open: Vec<usize> = Vec::new();
-    let mut from = 0;
-    let skipped = text_ranges(b, 0..at, CodeLang::Js);
-    for r in skipped.iter().map(|r| r.start..r.end).chain(std::iter::once(at..at)) {
-        let start = from.min(r.start);
-        for (i, &c) in b[start..r.start].iter().enumerate() {
-            match c {
-                b'{' => open.push(start + i),
-                b'}' => {
-                    open.pop();
-                }
-                _ => {}
-            }
-        }
-        from = from.max(r.end);
+/// Where the statements of a script run: whether byte `at` runs as the page loads ([`at`]:
+/// outside every brace block, or directly inside one function that runs on load:
+/// `$(function () {`, `$(document).ready(function () {`, `window.onload = function () {`,
+/// `addEventListener("DOMContentLoaded", () => {`). Braces inside strings and comments do
+/// not count. The script is read once, up to each offset asked about in turn.
+///
+/// [`at`]: LoadScope::runs_on_load
+struct LoadScope<'j> {
+    js: &'j str,
+    /// The string contents and comment bodies of the script, and the next one to pass.
+    skipped: Vec<std::ops::Range<usize>>,
+    next_skip: usize,
+    /// How far the braces are counted, and the offsets of those open there.
+    pos: usize,
+    open: Vec<usize>,
+}
+
+impl<'j> LoadScope<'j> {
+    fn new(js: &'j str) -> LoadScope<'j> {
+        let skipped = text_ranges(js.as_bytes(), 0..js.len(), CodeLang::Js);
+        LoadScope { js, skipped, next_skip: 0, pos: 0, open: Vec::new() }
     }
-    match open[..] {
-        [] => true,
-        [brace] => {
-            let mut s = brace.saturating_sub(120);
-            while !js.is_char_boundary(s) {
-                s += 1;
+
+    /// Whether byte `at` runs as the page loads. Offsets are asked about in ascending order
+    /// (a smaller one is answered as the last one was).
+    fn runs_on_load(&mut self, at: usize) -> bool {
+        let b = self.js.as_bytes();
+        let at = at.min(b.len());
+        while self.pos < at {
+            // The next skipped range, or none before `at`.
+            while self.skipped.get(self.next_skip).is_some_and(|r| r.end <= self.pos) {
+                self.next_skip += 1;
             }
-            ON_LOAD.is_match(&js[s..brace])
+            let (upto, jump) = match self.skipped.get(self.next_skip) {
+                Some(r) if r.start <= self.pos => (self.pos, Some(r.end)),
+                Some(r) if r.start < at => (r.start, Some(r.end)),
+                _ => (at, None),
+            };
+            for (i, &c) in b[self.pos..upto].iter().enumerate() {
+                match c {
+                    b'{' => self.open.push(self.pos + i),
+                    b'}' => {
+                        self.open.pop();
+                    }
+                    _ => {}
+                }
+            }
+            self.pos = match jump {
+                Some(end) => end.min(at).max(upto),
+                None => upto,
+            };
+            if jump.is_some_and(|end| end > at) {
+                // A string or comment holds `at`: what follows is inside it.
+                break;
+            }
         }
-        _ => false,
+        match self.open[..] {
+            [] => true,
+            [brace] => {
+                let mut s = brace.saturating_sub(120);
+                while !self.js.is_char_boundary(s) {
+                    s += 1;
+                }
+                ON_LOAD.is_match(&self.js[s..brace])
+            }
+            _ => false,
+        }
     }
 }
 
-/// The opening of a function that runs on load, up to its `{` (see [`runs_on_load`]).
+/// The opening of a function that runs on load, up to its `{` (see [`LoadScope`]).
 static ON_LOAD: LazyLock<Regex> = LazyLock::new(|| {
     let function = r"(?:function\s*\w*\s*\([^)]*\)|\([^)]*\)\s*=>|\w+\s*=>)\s*$";
     Regex::new(&format!(
@@ -882,7 +917,7 @@ static SCRIPT_REDIRECT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Redirects a page's script makes of every visitor to an outside host: a statement that
-/// runs as the page loads ([`runs_on_load`]) with nothing before it but the end of the one
+/// runs as the page loads ([`LoadScope`]) with nothing before it but the end of the one
 /// before (`if (…) location = …` is under a condition, and cloaking is its own check), setting
 /// `location` to a literal URL. Each with its range in `js`.
 pub fn script_redirects(js: &str, sites: &Sites) -> Vec<(Finding, std::ops::Range<usize>)> {
@@ -890,13 +925,14 @@ pub fn script_redirects(js: &str, sites: &Sites) -> Vec<(Finding, std::ops::Rang
     if !js.contains("location") {
         return out;
     }
+    let mut scope = LoadScope::new(js);
     for c in SCRIPT_REDIRECT.captures_iter(js) {
         let m = c.get(0).expect("the whole match");
         let Some(url) = c.get(1).or_else(|| c.get(2)).map(|u| u.as_str()) else { continue };
         let Some(host) = sites.outside_host(url).filter(|h| !is_analytics(h)) else { continue };
         let before = &js[..m.start()];
         let statement_start = before.rfind([';', '{', '}', '\n']).map_or(0, |i| i + 1);
-        if !before[statement_start..].trim().is_empty() || !runs_on_load(js, m.start()) {
+        if !before[statement_start..].trim().is_empty() || !scope.runs_on_load(m.start()) {
             continue;
         }
         let stmt: String = m.as_str().chars().take(160).collect();
@@ -1428,6 +1464,22 @@ pub fn hosts_of(links: &[String], sites: &Sites) -> HashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Asked in turn, offset after offset, the scope answers as it does asked afresh.
+    #[test]
+    fn load_scope_asked_in_turn_agrees_with_a_fresh_look() {
+        let js = "var a = '{'; /* } { */ $(function () { var s = \"}{\"; if (x) { y(); } // {\n z(); });\nf({a: 1}); window.onload = () => { g(); };";
+        let ends: Vec<usize> = (0..=js.len()).filter(|&i| js.is_char_boundary(i)).collect();
+        let mut turn = LoadScope::new(js);
+        let mut seen = (0, 0);
+        for &at in &ends {
+            let fresh = LoadScope::new(js).runs_on_load(at);
+            assert_eq!(turn.runs_on_load(at), fresh, "at {at}: {:?}", &js[..at]);
+            if fresh { seen.0 += 1 } else { seen.1 += 1 }
+        }
+        // Both answers occur.
+        assert!(seen.0 > 10 && seen.1 > 10, "{seen:?}");
+    }
 
     #[test]
     fn sinks_are_found_in_any_letter_case() {

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use ignore::WalkState;
 use lexguard::Filter;
-use lexguard_extract::{Extractor, ParserUsed};
+use lexguard_extract::{Escapes, Extractor, ParserUsed, SegmentKind};
 use sha2::{Digest, Sha256};
 
 use crate::darklink::{self, PageLocation, ScriptCheck, Sites, Stylesheets};
@@ -224,25 +224,6 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, Box<Finding>> {
             "检查此文件时发生内部错误（请报告此问题）；其余文件照常检查".into(),
         ))
     })
-}
-
-/// The text of code in UTF-16 with a byte order mark, as UTF-8, with its encoding and the
-/// byte order mark's length; `None` for any other code.
-fn utf16_code(content: &[u8]) -> Option<(String, &'static encoding_rs::Encoding, usize)> {
-    let (enc, bom) = encoding_rs::Encoding::for_bom(content)?;
-    (enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE)
-        .then(|| (enc.decode_without_bom_handling(&content[bom..]).0.into_owned(), enc, bom))
-}
-
-/// The offset in the UTF-16 file of byte `at` of its text decoded to UTF-8 (see
-/// [`utf16_code`]): two bytes per code unit before it (a sequence that did not decode became
-/// one U+FFFD, one code unit, as it was).
-fn utf16_offset(text: &str, at: usize, bom: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    bom + 2 * text[..at].encode_utf16().count()
 }
 
 /// Tests: `(stage, file name)` pairs at which the scan panics, to exercise [`guarded`]. The
@@ -475,19 +456,24 @@ impl Scanner {
         if self.opts.webshell {
             let file_name = name.rsplit(['/', '\\']).next().unwrap_or(name);
             if let Some(lang) = Lang::of(file_name, content) {
-                match utf16_code(content) {
+                let utf16 = encoding_rs::Encoding::for_bom(content)
+                    .is_some_and(|(e, _)| e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE);
+                if utf16 {
                     // ASP.NET and JSP read a UTF-16 file with a byte order mark as any other:
                     // the rules read its text, and the findings point into its bytes.
-                    Some((text, enc, bom)) => {
-                        decoder = enc;
-                        out.extend(self.rules.check(lang, text.as_bytes()).into_iter().map(|mut f| {
+                    let doc = self.extractor.plain(content, SegmentKind::Code, Escapes::NONE);
+                    decoder = doc.charset.encoding;
+                    for seg in &doc.segments {
+                        out.extend(self.rules.check(lang, seg.text.as_bytes()).into_iter().map(|mut f| {
                             if let Some(span) = &mut f.span {
-                                span.bytes = span.bytes.map(|b| utf16_offset(&text, b, bom));
+                                let orig = seg.orig_range(span.bytes[0]..span.bytes[1]);
+                                span.bytes = [orig.start, orig.end];
                             }
                             f
                         }));
                     }
-                    None => out.extend(self.rules.check(lang, content)),
+                } else {
+                    out.extend(self.rules.check(lang, content));
                 }
             }
         }
@@ -535,11 +521,7 @@ impl Scanner {
                 0
             }
             None => {
-                let raw = self.extractor.plain(
-                    content,
-                    lexguard_extract::SegmentKind::Script,
-                    lexguard_extract::Escapes::NONE,
-                );
+                let raw = self.extractor.plain(content, SegmentKind::Script, Escapes::NONE);
                 for seg in &raw.segments {
                     check(&seg.text, &|r| seg.orig_range(r));
                 }

@@ -911,7 +911,7 @@ impl PageFindings {
 /// A script statement sending the visitor elsewhere, with a literal URL (group 1 or 2).
 static SCRIPT_REDIRECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?:\b(?:window|top|self|parent|document)\s*\.\s*)?\blocation(?:\s*\.\s*href)?\s*=\s*["']([^"'\s]+)["']|(?:\b(?:window|top|self|parent|document)\s*\.\s*)?\blocation\s*\.\s*(?:replace|assign)\s*\(\s*["']([^"'\s]+)["']"#,
+        r#"(?:\b(?:window|top|self|parent|document)\s*\.\s*)?\blocation\s*(?:(?:\.\s*href\s*)?=\s*["']([^"'\s]+)["']|\.\s*(?:replace|assign)\s*\(\s*["']([^"'\s]+)["'])"#,
     )
     .expect("the redirect pattern")
 });

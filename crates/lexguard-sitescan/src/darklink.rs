@@ -334,8 +334,9 @@ static SCRIPT_HIDE: LazyLock<Regex> = LazyLock::new(|| {
 /// [`at`]: LoadScope::runs_on_load
 struct LoadScope<'j> {
     js: &'j str,
-    /// The string contents and comment bodies of the script, and the next one to pass.
-    skipped: Vec<std::ops::Range<usize>>,
+    /// The string contents and comment bodies of the script (lexed when first asked: most
+    /// scripts the checks look at have no statement to ask about), and the next one to pass.
+    skipped: Option<Vec<std::ops::Range<usize>>>,
     next_skip: usize,
     /// How far the braces are counted, and the offsets of those open there.
     pos: usize,
@@ -344,8 +345,7 @@ struct LoadScope<'j> {
 
 impl<'j> LoadScope<'j> {
     fn new(js: &'j str) -> LoadScope<'j> {
-        let skipped = text_ranges(js.as_bytes(), 0..js.len(), CodeLang::Js);
-        LoadScope { js, skipped, next_skip: 0, pos: 0, open: Vec::new() }
+        LoadScope { js, skipped: None, next_skip: 0, pos: 0, open: Vec::new() }
     }
 
     /// Whether byte `at` runs as the page loads. Offsets are asked about in ascending order
@@ -353,12 +353,13 @@ impl<'j> LoadScope<'j> {
     fn runs_on_load(&mut self, at: usize) -> bool {
         let b = self.js.as_bytes();
         let at = at.min(b.len());
+        let skipped = self.skipped.get_or_insert_with(|| text_ranges(b, 0..b.len(), CodeLang::Js));
         while self.pos < at {
             // The next skipped range, or none before `at`.
-            while self.skipped.get(self.next_skip).is_some_and(|r| r.end <= self.pos) {
+            while skipped.get(self.next_skip).is_some_and(|r| r.end <= self.pos) {
                 self.next_skip += 1;
             }
-            let (upto, jump) = match self.skipped.get(self.next_skip) {
+            let (upto, jump) = match skipped.get(self.next_skip) {
                 Some(r) if r.start <= self.pos => (self.pos, Some(r.end)),
                 Some(r) if r.start < at => (r.start, Some(r.end)),
                 _ => (at, None),

@@ -124,12 +124,12 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8], language: Option
         if seg.kind == SegmentKind::Style {
             continue;
         }
-        let report = filter.check_field(&seg.kind.name(), &seg.text);
         let mut encoded = EncodedRuns::default();
-        for mut hit in report.hits {
+        // Hits one at a time: a page dense with hits would otherwise hold every one of them.
+        filter.check_field_with(&seg.kind.name(), &seg.text, |mut hit| {
             let text_range = hit.span.bytes[0]..hit.span.bytes[1];
             if encoded.contains(&seg.text, text_range.clone()) {
-                continue;
+                return;
             }
             let lowered = language.is_some() && latin_only(&hit);
             let sev = if lowered { 1 } else { severity(&hit, &seg.kind) };
@@ -151,7 +151,7 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8], language: Option
             if g.finding.hits.len() < MAX_HITS {
                 g.finding.hits.push(hit);
             }
-        }
+        });
     }
     order
         .into_iter()

@@ -335,6 +335,27 @@ impl Filter {
         report
     }
 
+    /// Checks a text and hands each hit to `on_hit`, in order of position, instead of
+    /// collecting them into a report; returns the verdict. For large texts dense with hits,
+    /// where a caller keeps a few of them or counts them: a report would hold every one
+    /// (~200 bytes each).
+    ///
+    /// ```
+    /// let filter = lexguard::Filter::new();
+    /// let mut terms = Vec::new();
+    /// let verdict = filter.check_with("线上百家乐, 网上赌博", |hit| terms.push(hit.term.to_string()));
+    /// assert_eq!(verdict, lexguard::Verdict::Block);
+    /// assert_eq!(terms, ["百家乐", "赌博"]);
+    /// ```
+    pub fn check_with(&self, text: &str, on_hit: impl FnMut(Hit)) -> Verdict {
+        self.visit(Input::Str(text), None, on_hit)
+    }
+
+    /// [`Filter::check_with`] for one named field: every hit carries `field`.
+    pub fn check_field_with(&self, field: &str, text: &str, on_hit: impl FnMut(Hit)) -> Verdict {
+        self.visit(Input::Str(text), Some(field), on_hit)
+    }
+
     /// Whether nothing in `text` hits.
     pub fn is_clean(&self, text: &str) -> bool {
         self.verdict(text) == Verdict::Pass
@@ -444,6 +465,9 @@ impl Filter {
                 if norm.text.capacity() > SCRATCH_KEEP {
                     *norm = Normalized::default();
                 }
+                if raw.capacity() > SCRATCH_KEEP / size_of::<RawHit>() {
+                    *raw = Vec::new();
+                }
                 r
             }
             Err(_) => {
@@ -458,7 +482,22 @@ impl Filter {
 
     pub(crate) fn hits(&self, input: Input<'_>, field: Option<&str>) -> Vec<Hit> {
         let bytes = input.bytes();
-        self.with_raw(input, |raw, valid| self.0.compiled.dress(bytes, valid, raw, field, SpanBase::default()))
+        self.with_raw(input, |raw, valid| {
+            self.0.compiled.dress(bytes, valid, raw, field, SpanBase::default()).collect()
+        })
+    }
+
+    /// Dresses the hits one at a time for `on_hit`; returns the verdict.
+    fn visit(&self, input: Input<'_>, field: Option<&str>, mut on_hit: impl FnMut(Hit)) -> Verdict {
+        let bytes = input.bytes();
+        self.with_raw(input, |raw, valid| {
+            let mut verdict = Verdict::Pass;
+            for hit in self.0.compiled.dress(bytes, valid, raw, field, SpanBase::default()) {
+                verdict = verdict.max(hit.action.into());
+                on_hit(hit);
+            }
+            verdict
+        })
     }
 
     pub(crate) fn parts(&self) -> (&Normalizer, &Compiled) {

@@ -224,46 +224,45 @@ impl Compiled {
     }
 
     /// Turns raw hits of one document into report hits, computing char and UTF-16 spans in
-    /// one pass over the input. `offset` is added to every span (for streamed input).
-    pub(crate) fn dress(
-        &self,
-        input: &[u8],
+    /// one pass over the input. `offset` is added to every span (for streamed input). Lazy:
+    /// a caller that keeps few of many hits never holds them all.
+    pub(crate) fn dress<'a>(
+        &'a self,
+        input: &'a [u8],
         valid: bool,
-        raw: &[RawHit],
-        field: Option<&str>,
+        raw: &'a [RawHit],
+        field: Option<&'a str>,
         base: SpanBase,
-    ) -> Vec<Hit> {
+    ) -> impl Iterator<Item = Hit> + 'a {
         // Hits come sorted by start (one that starts earlier restarts the count): one cursor
         // walks to each start, and each hit's own span is counted from there (hits are short;
         // overlapping ones may end in any order).
         let (mut pos, mut chars, mut units) = (0, 0, 0);
-        raw.iter()
-            .map(|h| {
-                let rule = &self.rules[h.rule as usize];
-                let (start, end) = (h.start.min(input.len()), h.end.min(input.len()));
-                if start < pos {
-                    (pos, chars, units) = (0, 0, 0);
-                }
-                let (c, u) = count_span(&input[pos..start], valid);
-                (pos, chars, units) = (start, chars + c, units + u);
-                let (c, u) = count_span(&input[start..end.max(start)], valid);
-                let (cs, us, ce, ue) = (chars, units, chars + c, units + u);
-                Hit {
-                    category: self.categories[rule.category as usize].clone(),
-                    term: rule.text.clone(),
-                    action: h.action,
-                    rule: rule.cite.clone(),
-                    matched: matched_text(&input[h.start..h.end]),
-                    flags: h.flags,
-                    field: field.map(CompactString::from),
-                    span: Span {
-                        bytes: [base.bytes + h.start, base.bytes + h.end],
-                        chars: [base.chars + cs, base.chars + ce],
-                        utf16: [base.utf16 + us, base.utf16 + ue],
-                    },
-                }
-            })
-            .collect()
+        raw.iter().map(move |h| {
+            let rule = &self.rules[h.rule as usize];
+            let (start, end) = (h.start.min(input.len()), h.end.min(input.len()));
+            if start < pos {
+                (pos, chars, units) = (0, 0, 0);
+            }
+            let (c, u) = count_span(&input[pos..start], valid);
+            (pos, chars, units) = (start, chars + c, units + u);
+            let (c, u) = count_span(&input[start..end.max(start)], valid);
+            let (cs, us, ce, ue) = (chars, units, chars + c, units + u);
+            Hit {
+                category: self.categories[rule.category as usize].clone(),
+                term: rule.text.clone(),
+                action: h.action,
+                rule: rule.cite.clone(),
+                matched: matched_text(&input[h.start..h.end]),
+                flags: h.flags,
+                field: field.map(CompactString::from),
+                span: Span {
+                    bytes: [base.bytes + h.start, base.bytes + h.end],
+                    chars: [base.chars + cs, base.chars + ce],
+                    utf16: [base.utf16 + us, base.utf16 + ue],
+                },
+            }
+        })
     }
 }
 

@@ -218,3 +218,24 @@ fn public_types_are_send_sync() {
     check::<Lexicon>();
     check::<NormalizeOptions>();
 }
+
+#[test]
+fn visiting_hits_gives_the_report_hits_and_verdict() {
+    let f = filter();
+    for text in [
+        "",
+        "nothing here",
+        "网上賭博, 百家乐 and free money; 操场上 操 sex",
+        "加微信:abc12345 大麻 shit",
+        "ｖｉａｇｒａ 赌\u{200b}博 s-e-x",
+    ] {
+        let report = f.check_field("body", text);
+        let mut hits = Vec::new();
+        let verdict = f.check_field_with("body", text, |h| hits.push(h));
+        assert_eq!(hits, report.hits, "{text}");
+        assert_eq!(verdict, report.verdict, "{text}");
+        let mut unnamed = Vec::new();
+        assert_eq!(f.check_with(text, |h| unnamed.push(h)), f.check(text).verdict);
+        assert_eq!(unnamed, f.check(text).hits, "{text}");
+    }
+}

@@ -111,6 +111,11 @@ pub struct Finding {
     /// The evidence copy, relative to the evidence directory's `objects/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
+    /// Set (`gzip`) when the finding is in the decompressed content of a precompressed file
+    /// (`page.html.gz`, `logo.svgz`): its line, column, span, snippet and hits are those of
+    /// that content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed: Option<String>,
     /// Keyword hits (spans: `bytes` in the file, `chars`/`utf16` in the field's decoded text).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hits: Vec<Hit>,
@@ -137,6 +142,19 @@ impl Finding {
     /// A finding of `kind` under `rule`.
     pub fn new(kind: Kind, rule: impl Into<String>, severity: u8) -> Finding {
         Finding { kind, rule: rule.into(), severity: severity.clamp(1, 5), ..Finding::default() }
+    }
+
+    /// Where the finding is, for people: `path:line`, or the path alone; in the content of a
+    /// precompressed file `path (decompressed):line`, with `decompressed` the given label.
+    pub fn location(&self, decompressed: &str) -> String {
+        let mut loc = self.path.clone();
+        if self.compressed.is_some() {
+            loc.push_str(decompressed);
+        }
+        if let Some(l) = self.line {
+            loc.push_str(&format!(":{l}"));
+        }
+        loc
     }
 
     /// Sets the message.

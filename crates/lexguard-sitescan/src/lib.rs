@@ -1,6 +1,7 @@
 //! lexguard-sitescan: the weekly check of website directories.
 //!
-//! Four kinds of finding, from one read of each file:
+//! Four kinds of finding, from one read of each file (a precompressed `page.html.gz` or `.svgz`
+//! is read decompressed):
 //! - **keyword**: the core filter over text extracted from HTML, templates (PHP/ASP/JSP),
 //!   scripts, JSON, XML, text and Markdown (`lexguard-extract` decodes GBK, Big5, UTF-16,
 //!   entities and escapes, and maps every hit back to its original bytes);
@@ -30,6 +31,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod compressed;
 pub mod darklink;
 pub mod evidence;
 mod finding;

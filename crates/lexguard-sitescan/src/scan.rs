@@ -15,6 +15,7 @@ use lexguard::Filter;
 use lexguard_extract::{Escapes, Extractor, ParserUsed, SegmentKind};
 use sha2::{Digest, Sha256};
 
+use crate::compressed;
 use crate::darklink::{self, PageLocation, ScriptCheck, Sites, Stylesheets};
 use crate::evidence::{self, Manifest, Record};
 use crate::finding::{Finding, Kind, Summary};
@@ -396,6 +397,37 @@ impl Scanner {
     fn scan_content(&self, name: &str, content: &[u8], page: Option<PageLocation<'_>>) -> Vec<Finding> {
         #[cfg(test)]
         test_panic("content", name);
+        match compressed::inner_name(name, content) {
+            Some(inner) => self.scan_compressed(&inner, content, page),
+            None => self.scan_plain(name, content, page),
+        }
+    }
+
+    /// A precompressed file (see [`compressed`]): its decompressed content under its inner
+    /// name; every finding says so.
+    fn scan_compressed(&self, inner: &str, content: &[u8], page: Option<PageLocation<'_>>) -> Vec<Finding> {
+        let limit = self.opts.walk.max_size;
+        let mut out =
+            match compressed::gunzip(content, limit) {
+                Ok(plain) => self.scan_plain(inner, &plain, page),
+                Err(compressed::GunzipError::TooLarge(limit)) => {
+                    vec![Finding::new(Kind::Error, "error:too-large", 1).messages(
+                        format!("gzip content over the size limit of {limit} bytes once decompressed: not scanned"),
+                        format!("gzip 压缩文件解压后超过大小上限 {limit} 字节：未检查内容"),
+                    )]
+                }
+                Err(compressed::GunzipError::Corrupt(e)) => vec![Finding::new(Kind::Error, "error:gzip", 1).messages(
+                    format!("cannot decompress (served as gzip): {e}"),
+                    format!("gzip 压缩文件无法解压：{e}"),
+                )],
+            };
+        for f in &mut out {
+            f.compressed = Some(compressed::GZIP.to_string());
+        }
+        out
+    }
+
+    fn scan_plain(&self, name: &str, content: &[u8], page: Option<PageLocation<'_>>) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut encoding = None;
         let mut decoder = encoding_rs::UTF_8;

@@ -465,3 +465,61 @@ fn random_input_never_panics() {
         let _ = s.scan_bytes("g.html", &gbk);
     }
 }
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn precompressed_files_are_checked_decompressed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("www");
+    // nginx `gzip_static` serves the .gz copy: the plain page is clean, the copy is not.
+    write(&d, "index.html", "<html><body><p>欢迎</p></body></html>");
+    let page = "<html><body>\n<p>欢迎</p>\n<div style=\"display:none\"><a href=\"http://spam.example/\">网上赌博</a></div>\n</body></html>";
+    write(&d, "index.html.gz", gz(page.as_bytes()));
+    write(&d, "shell.php.gz", gz(b"<?php eval($_POST['x']); ?>"));
+    write(&d, "logo.svgz", gz("<svg><text>网上赌博</text></svg>".as_bytes()));
+    let whole = gz("<p>网上赌博</p>".as_bytes());
+    write(&d, "cut.html.gz", &whole[..whole.len() - 8]);
+    write(&d, "bomb.html.gz", gz(&vec![b'a'; 3000]));
+    write(&d, "db.sql.gz", gz("网上赌博".as_bytes()));
+    let mut opts = ScanOptions::new([&d]);
+    opts.walk.max_size = 2048;
+    let (fs_, _) = scan_with(opts);
+    let on = |name: &str| fs_.iter().filter(|f| f.path.ends_with(name)).collect::<Vec<_>>();
+    assert!(on("index.html").is_empty() && on("db.sql.gz").is_empty(), "{fs_:#?}");
+    let idx = on("index.html.gz");
+    let dl = idx.iter().find(|f| f.kind == Kind::Darklink).expect("hidden link in the .gz copy");
+    assert_eq!(dl.line, Some(3));
+    let kw = idx.iter().find(|f| f.kind == Kind::Keyword).expect("keyword in the .gz copy");
+    let at = page.find("赌博").unwrap();
+    assert_eq!(kw.span.unwrap().bytes, [at, at + "赌博".len()]);
+    assert!(idx.iter().all(|f| f.compressed.as_deref() == Some("gzip")));
+    assert!(on("shell.php.gz").iter().any(|f| f.rule == "webshell:php.eval-request"), "{fs_:#?}");
+    assert!(on("logo.svgz").iter().any(|f| f.kind == Kind::Keyword));
+    assert!(on("cut.html.gz").iter().any(|f| f.rule == "error:gzip"), "{fs_:#?}");
+    assert!(on("bomb.html.gz").iter().any(|f| f.rule == "error:too-large" && f.compressed.is_some()));
+    // Reports say where: in the decompressed content.
+    let text = |format: Format| {
+        let mut buf = Vec::new();
+        {
+            let ctx = Context::new(vec![d.display().to_string()], Vec::new(), lexguard_sitescan::now_rfc3339());
+            let mut w = report::writer(format, Box::new(&mut buf), ctx, false);
+            w.finding(dl).unwrap();
+            w.finish(&Default::default()).unwrap();
+        }
+        String::from_utf8(buf).unwrap()
+    };
+    assert!(text(Format::Text).contains("index.html.gz (gunzipped):3"));
+    assert!(text(Format::Html).contains("index.html.gz（解压后）:3"));
+    assert!(text(Format::Csv).lines().nth(1).unwrap().ends_with(",gzip"));
+    let sarif: serde_json::Value = serde_json::from_str(&text(Format::Sarif)).unwrap();
+    let r = &sarif["runs"][0]["results"][0];
+    assert!(r["locations"][0]["physicalLocation"]["region"].get("startLine").is_none());
+    assert_eq!(r["properties"]["decompressedRegion"]["startLine"], 3);
+    assert_eq!(r["properties"]["compressed"], "gzip");
+}

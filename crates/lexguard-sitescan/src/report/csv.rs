@@ -6,9 +6,24 @@ use super::ReportWriter;
 use crate::finding::{Finding, Summary};
 
 /// The columns.
-pub const COLUMNS: [&str; 14] = [
-    "kind", "severity", "path", "line", "rule", "category", "message", "snippet", "start", "end", "encoding", "sha256",
-    "evidence", "change",
+/// The columns (`compressed`: `gzip` when line, start and end are in the decompressed content
+/// of a precompressed file).
+pub const COLUMNS: [&str; 15] = [
+    "kind",
+    "severity",
+    "path",
+    "line",
+    "rule",
+    "category",
+    "message",
+    "snippet",
+    "start",
+    "end",
+    "encoding",
+    "sha256",
+    "evidence",
+    "change",
+    "compressed",
 ];
 
 /// Writes CSV rows.
@@ -60,6 +75,7 @@ impl ReportWriter for CsvWriter<'_> {
             f.sha256.as_deref().unwrap_or(""),
             f.evidence.as_deref().unwrap_or(""),
             &change,
+            f.compressed.as_deref().unwrap_or(""),
         ])?;
         Ok(())
     }

@@ -85,6 +85,7 @@ pub fn rule_zh(ctx: &Context, rule: &str) -> String {
         ("error", "symlink-loop") => "符号链接循环".into(),
         ("error", "permission") => "无权限读取".into(),
         ("error", "too-large") => "文件超过大小上限，仅计算了哈希".into(),
+        ("error", "gzip") => "gzip 压缩文件无法解压".into(),
         ("error", "binary") => "文本类文件中含二进制内容".into(),
         ("error", "encoding") => "含无效或截断的多字节序列".into(),
         ("error", "malformed-html") => "HTML 结构异常，已用容错解析器读取".into(),
@@ -255,10 +256,7 @@ impl ReportWriter for HtmlWriter<'_> {
             writeln!(o, "<h2>{}（{} 条）</h2>", kind.zh(), fs.len())?;
             writeln!(o, "<table><tr><th>严重度</th><th>位置</th><th>规则</th><th>说明</th><th>片段</th></tr>")?;
             for f in fs {
-                let loc = match f.line {
-                    Some(l) => format!("{}:{l}", f.path),
-                    None => f.path.clone(),
-                };
+                let loc = f.location("（解压后）");
                 let mut extra = String::new();
                 if !f.links.is_empty() {
                     extra.push_str("<br>链接：");

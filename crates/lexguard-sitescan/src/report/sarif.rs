@@ -141,15 +141,19 @@ pub fn result(f: &Finding) -> Value {
     fp.update([0]);
     fp.update(f.snippet.as_deref().or(f.sha256.as_deref()).unwrap_or("").as_bytes());
     let mut region = serde_json::Map::new();
+    // In a precompressed file, lines and offsets are those of its decompressed content: they
+    // go into the properties, and the region holds the snippet alone.
+    let mut decompressed = serde_json::Map::new();
+    let place = if f.compressed.is_some() { &mut decompressed } else { &mut region };
     if let Some(l) = f.line {
-        region.insert("startLine".into(), json!(l.max(1)));
+        place.insert("startLine".into(), json!(l.max(1)));
         if let Some(c) = f.column {
-            region.insert("startColumn".into(), json!(c.max(1)));
+            place.insert("startColumn".into(), json!(c.max(1)));
         }
     }
     if let Some(s) = f.span {
-        region.insert("byteOffset".into(), json!(s.bytes[0]));
-        region.insert("byteLength".into(), json!(s.bytes[1].saturating_sub(s.bytes[0])));
+        place.insert("byteOffset".into(), json!(s.bytes[0]));
+        place.insert("byteLength".into(), json!(s.bytes[1].saturating_sub(s.bytes[0])));
     }
     if let Some(s) = &f.snippet {
         region.insert("snippet".into(), json!({ "text": s }));
@@ -178,6 +182,10 @@ pub fn result(f: &Finding) -> Value {
     }
     if let Some(b) = &f.path_base64 {
         props["path_base64"] = json!(b);
+    }
+    if let Some(c) = &f.compressed {
+        props["compressed"] = json!(c);
+        props["decompressedRegion"] = Value::Object(decompressed);
     }
     json!({
         "ruleId": f.rule,

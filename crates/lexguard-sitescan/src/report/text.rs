@@ -40,10 +40,7 @@ impl<'w> TextWriter<'w> {
 
 impl ReportWriter for TextWriter<'_> {
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
-        let loc = match f.line {
-            Some(l) => format!("{}:{l}", f.path),
-            None => f.path.clone(),
-        };
+        let loc = f.location(" (gunzipped)");
         let head = self.paint(f.severity, &format!("[{}] {:<8}", f.severity, f.kind.as_str()));
         writeln!(self.out, "{head} {loc}  {}", f.rule)?;
         if let Some(m) = &f.message {

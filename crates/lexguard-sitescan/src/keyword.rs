@@ -99,6 +99,20 @@ fn in_encoded_data(text: &str, range: std::ops::Range<usize>) -> bool {
     EncodedRuns::default().contains(text, range)
 }
 
+/// Whether the hit at `range` of `text` begins or ends inside a percent-escape that was left
+/// as it is (in a title or other text that is not a URL): `%2Fag` reads `Fag`, `%3Dsex`
+/// does not matter but `%2Fuck` would. The hex digits of an escape are not letters of a word.
+fn edge_in_percent_escape(text: &str, range: std::ops::Range<usize>) -> bool {
+    let b = text.as_bytes();
+    let hex = |i: usize| b.get(i).is_some_and(u8::is_ascii_hexdigit);
+    let pct = |i: usize| b.get(i) == Some(&b'%');
+    // Byte `i` is one of the two hex digits of an escape.
+    let in_escape =
+        |i: usize| (i >= 1 && pct(i - 1) && hex(i) && hex(i + 1)) || (i >= 2 && pct(i - 2) && hex(i - 1) && hex(i));
+    let (s, e) = (range.start, range.end);
+    s < e && e <= b.len() && (in_escape(s) || in_escape(e - 1))
+}
+
 /// Whether a hit is written in Latin script only (no CJK character in what it matched).
 fn latin_only(hit: &Hit) -> bool {
     !hit.matched.chars().any(lexguard::is_cjk)
@@ -128,7 +142,8 @@ pub fn check(filter: &Filter, doc: &Extracted<'_>, file: &[u8], language: Option
         // Hits one at a time: a page dense with hits would otherwise hold every one of them.
         filter.check_field_with(&seg.kind.name(), &seg.text, |mut hit| {
             let text_range = hit.span.bytes[0]..hit.span.bytes[1];
-            if encoded.contains(&seg.text, text_range.clone()) {
+            if encoded.contains(&seg.text, text_range.clone()) || edge_in_percent_escape(&seg.text, text_range.clone())
+            {
                 return;
             }
             let lowered = language.is_some() && latin_only(&hit);
@@ -233,6 +248,29 @@ mod tests {
             let at = t.find(w).unwrap();
             assert!(!in_encoded_data(t, at..at + w.len()), "{t}");
         }
+    }
+
+    #[test]
+    fn hits_cut_from_percent_escapes() {
+        let t = "rft_id=http%3A%2F%2Fag.gov.au%2Fwww";
+        let at = t.find("Fag").unwrap();
+        assert!(edge_in_percent_escape(t, at..at + 3));
+        let t = "go%2Fuck%20x";
+        let at = t.find("Fuck").unwrap();
+        assert!(edge_in_percent_escape(t, at..at + 4));
+        let t = "a=%ffag";
+        let at = t.find("ffag").unwrap() + 1;
+        assert!(edge_in_percent_escape(t, at..at + 3));
+        // Words next to an escape, or with a % that starts none, are words.
+        for (t, w) in [("q=%3Dfag", "fag"), ("fag%20x", "fag"), ("100%xfag", "fag"), ("%2 fag", "fag"), ("fag", "fag")]
+        {
+            let at = t.find(w).unwrap();
+            assert!(!edge_in_percent_escape(t, at..at + w.len()), "{t}");
+        }
+        // The end: a hit whose last character is an escape's digit.
+        assert!(edge_in_percent_escape("ana%2F", 0..5));
+        assert!(edge_in_percent_escape("ana%2F", 0..6));
+        assert!(!edge_in_percent_escape("ana%2F", 0..3));
     }
 
     /// The definition, looked at afresh for each range: the token of base64 characters around

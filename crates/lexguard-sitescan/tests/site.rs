@@ -81,7 +81,7 @@ fn utf16_pages_are_scanned() {
 }
 
 #[test]
-fn translation_files_lower_latin_hits_and_encoded_data_is_skipped() {
+fn translation_files_lower_latin_hits_and_encoded_data_and_escapes_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // Danish "join": a word of the file's language that spells an English term.
@@ -104,6 +104,11 @@ fn translation_files_lower_latin_hits_and_encoded_data_is_skipped() {
     // The same blob in the clear would hit: the rule is what keeps it out.
     let fs = scanner().scan_bytes("plain.txt", b"buy m3TH0 here");
     assert_eq!(of_kind(&fs, Kind::Keyword).len(), 1, "{fs:#?}");
+    // A percent-escape left as it is in a title: `%2Fag` is no word.
+    let page = br#"<a title="rft_id=http%3A%2F%2Fag.gov.au%2Fwww" href="/x">x</a>"#;
+    assert!(of_kind(&scanner().scan_bytes("cite.html", page), Kind::Keyword).is_empty());
+    let page = br#"<a title="rft_id=http%3A%2F%2F fag.gov.au%2Fwww" href="/x">x</a>"#;
+    assert_eq!(of_kind(&scanner().scan_bytes("cite.html", page), Kind::Keyword).len(), 1);
 }
 
 #[test]

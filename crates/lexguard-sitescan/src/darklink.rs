@@ -234,17 +234,8 @@ struct HiddenRules {
 impl HiddenRules {
     /// Adds the hiding rules of a style sheet; `origin` names an external one.
     fn add_css(&mut self, css: &str, origin: Option<&str>) {
-        let mut clean = String::with_capacity(css.len());
-        let mut rest = css;
-        while let Some(s) = rest.find("/*") {
-            clean.push_str(&rest[..s]);
-            clean.push(' ');
-            rest = rest[s + 2..].find("*/").map_or("", |e| &rest[s + 2 + e + 2..]);
-        }
-        clean.push_str(rest);
-        let css = clean;
-        for block in css.split('}') {
-            let Some((sel, decls)) = block.rsplit_once('{') else { continue };
+        let css = without_comments(css);
+        for (sel, decls) in screen_rules(&css) {
             let Some(reason) = hide_reason(decls) else { continue };
             for one in sel.split(',') {
                 let last = one.split([' ', '>', '+', '~', '\n', '\r', '\t']).rfind(|s| !s.is_empty()).unwrap_or("");
@@ -405,6 +396,92 @@ static ON_LOAD: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the on-load pattern")
 });
 
+/// CSS without its comments (each replaced by a space).
+fn without_comments(css: &str) -> String {
+    let mut clean = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(s) = rest.find("/*") {
+        clean.push_str(&rest[..s]);
+        clean.push(' ');
+        rest = rest[s + 2..].find("*/").map_or("", |e| &rest[s + 2 + e + 2..]);
+    }
+    clean.push_str(rest);
+    clean
+}
+
+/// The style rules of `css` (without comments) that apply on a screen, as `(selectors,
+/// declarations)`: those at the top level and inside `@supports`, `@layer` and `@media` blocks
+/// for every screen (`screen`, `all`, no query); not those inside `@media print` or a query with
+/// a condition (`(max-width: 600px)`: a menu folded away on phones is shown elsewhere).
+/// At-rules without rule blocks (`@font-face`, `@page` declarations) give nothing with a class
+/// or id.
+fn screen_rules(css: &str) -> Vec<(&str, &str)> {
+    let b = css.as_bytes();
+    let mut out = Vec::new();
+    // For each open group block: whether its rules are left out.
+    let mut groups: Vec<bool> = Vec::new();
+    let (mut i, mut start) = (0, 0);
+    while i < b.len() {
+        match b[i] {
+            b'{' => {
+                let prelude = css[start..i].trim();
+                if prelude.starts_with('@') {
+                    let skip = groups.last().copied().unwrap_or(false) || !media_on_screen(prelude);
+                    groups.push(skip);
+                    i += 1;
+                } else {
+                    let end = css[i + 1..].find('}').map_or(b.len(), |e| i + 1 + e);
+                    if !groups.last().copied().unwrap_or(false) {
+                        out.push((prelude, &css[i + 1..end]));
+                    }
+                    i = end + 1;
+                }
+                start = i;
+            }
+            b'}' => {
+                groups.pop();
+                i += 1;
+                start = i;
+            }
+            b';' => {
+                i += 1;
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// Whether the rules of a group at-rule apply on every screen: `@media` for `screen`, `all` or
+/// no media type, without a condition; any other group (`@supports`, `@layer`, …).
+fn media_on_screen(prelude: &str) -> bool {
+    let lower = prelude.to_ascii_lowercase();
+    let Some(query) = lower.strip_prefix("@media") else { return true };
+    !query.contains('(') && query.split(',').any(|q| matches!(q.trim(), "" | "all" | "screen" | "only screen"))
+}
+
+/// `@import "x.css";`, `@import url(x.css) screen;`: the URL.
+static IMPORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)@import\s*(?:url\(\s*["']?([^"')]*)["']?\s*\)|"([^"]*)"|'([^']*)')"#)
+        .expect("the @import pattern")
+});
+
+/// The stylesheets a stylesheet imports, in order: its `@import` rules, which count only
+/// before its first rule block (browsers ignore later ones).
+fn css_imports(css: &str) -> Vec<String> {
+    if !IMPORT.is_match(css) {
+        return Vec::new();
+    }
+    let css = without_comments(css);
+    let prelude = &css[..css.find('{').unwrap_or(css.len())];
+    IMPORT
+        .captures_iter(prelude)
+        .filter_map(|c| c.iter().skip(1).flatten().next().map(|m| m.as_str().trim().to_string()))
+        .filter(|u| !u.is_empty())
+        .collect()
+}
+
 /// Where a page is, for the stylesheets it links.
 #[derive(Clone, Copy, Debug)]
 pub struct PageLocation<'a> {
@@ -432,9 +509,17 @@ pub struct Stylesheets {
     parsed: AtomicU64,
 }
 
-/// The hiding rules of one stylesheet (`None`: unreadable, too large, or hides nothing), once
-/// read.
-type SheetCell = Arc<OnceLock<Option<Arc<HiddenRules>>>>;
+/// One stylesheet, once read (`None`: unreadable, too large, or neither hides nor imports).
+type SheetCell = Arc<OnceLock<Option<Arc<Sheet>>>>;
+
+/// What a stylesheet holds for the darklink check.
+#[derive(Debug, Default)]
+struct Sheet {
+    /// Its hiding rules.
+    rules: Arc<HiddenRules>,
+    /// The URLs it `@import`s, as written.
+    imports: Vec<String>,
+}
 
 /// `%XX` decoding of an href path (bytes; invalid escapes kept).
 fn percent_decode(s: &str) -> Vec<u8> {
@@ -470,6 +555,12 @@ impl Stylesheets {
     /// page's directory first, then to the root; `/x.css` and links to own domains from the
     /// root. Remote and non-file URLs give `None`.
     pub fn resolve(&self, href: &str, page: PageLocation<'_>, sites: &Sites) -> Option<PathBuf> {
+        self.resolve_both(href, page, sites).map(|(_, real)| real)
+    }
+
+    /// [`Stylesheets::resolve`], with the path as found under the page's root (symbolic links
+    /// not resolved) before the canonical one: imports are relative to the former.
+    fn resolve_both(&self, href: &str, page: PageLocation<'_>, sites: &Sites) -> Option<(PathBuf, PathBuf)> {
         let href = href.trim();
         let href = &href[..href.find(['?', '#']).unwrap_or(href.len())];
         let (rooted, rest) = if let Some(p) = sites.own_path(href) {
@@ -497,14 +588,14 @@ impl Stylesheets {
         candidates.into_iter().filter(|c| c.starts_with(&root)).find_map(|c| {
             let real = std::fs::canonicalize(&c).ok()?;
             let meta = std::fs::metadata(&real).ok()?;
-            (real.starts_with(&real_root) && meta.is_file()).then_some(real)
+            (real.starts_with(&real_root) && meta.is_file()).then_some((c, real))
         })
     }
 
     /// The hiding rules of the stylesheet at `path` (canonical, from [`Stylesheets::resolve`]);
     /// `display` names it in reasons.
-    fn rules(&self, path: &Path, display: &str) -> Option<Arc<HiddenRules>> {
-        let read = || -> Option<Arc<HiddenRules>> {
+    fn sheet(&self, path: &Path, display: &str) -> Option<Arc<Sheet>> {
+        let read = || -> Option<Arc<Sheet>> {
             self.parsed.fetch_add(1, Ordering::Relaxed);
             let f = std::fs::File::open(path).ok()?;
             let mut buf = Vec::new();
@@ -515,7 +606,8 @@ impl Stylesheets {
             let css = lexguard_extract::decode_text(&buf, None).text;
             let mut rules = HiddenRules::default();
             rules.add_css(&css, Some(display));
-            (!rules.is_empty()).then(|| Arc::new(rules))
+            let imports = css_imports(&css);
+            (!rules.is_empty() || !imports.is_empty()).then(|| Arc::new(Sheet { rules: Arc::new(rules), imports }))
         };
         let cell = {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -531,37 +623,51 @@ impl Stylesheets {
         }
     }
 
-    /// The rules of the stylesheets a page links, in document order.
+    /// The rules of the stylesheets a page links (`<link rel=stylesheet>`, then the `@import`s
+    /// of its `<style>` blocks, `page_imports`), in document order, each followed by what it
+    /// imports in turn (relative to itself). At most [`STYLESHEETS_PER_PAGE`] files, each once.
     fn linked(
         &self,
         events: &[Event],
+        page_imports: &[String],
         value: &dyn Fn(&Attr) -> String,
         page: PageLocation<'_>,
         sites: &Sites,
     ) -> Vec<Arc<HiddenRules>> {
-        let mut out = Vec::new();
-        let mut seen = HashSet::new();
-        for ev in events {
-            let Event::Start(tag) = ev else { continue };
+        let links = events.iter().filter_map(|ev| {
+            let Event::Start(tag) = ev else { return None };
             if tag.name != "link" {
-                continue;
+                return None;
             }
             let is_sheet = tag
                 .attr("rel")
                 .map(value)
                 .is_some_and(|r| r.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("stylesheet")));
-            let Some(href) = tag.attr("href").map(value).filter(|_| is_sheet) else { continue };
+            tag.attr("href").map(value).filter(|_| is_sheet)
+        });
+        let root = std::fs::canonicalize(page.root).unwrap_or_else(|_| page.root.to_path_buf());
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        // Depth first: a sheet's imports come right after it (and cycles end at `seen`).
+        let mut todo: Vec<(String, Option<PathBuf>)> =
+            links.chain(page_imports.iter().cloned()).map(|h| (h, None)).collect();
+        todo.reverse();
+        while let Some((href, base)) = todo.pop() {
             if seen.len() >= STYLESHEETS_PER_PAGE {
                 break;
             }
-            let Some(path) = self.resolve(&href, page, sites) else { continue };
+            // An import is relative to the sheet that imports it.
+            let at = base.as_deref().map_or(page, |file| PageLocation { file, root: page.root });
+            let Some((lexical, path)) = self.resolve_both(&href, at, sites) else { continue };
             if !seen.insert(path.clone()) {
                 continue;
             }
-            let root = std::fs::canonicalize(page.root).unwrap_or_else(|_| page.root.to_path_buf());
             let shown = path.strip_prefix(&root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            if let Some(r) = self.rules(&path, &shown) {
-                out.push(r);
+            if let Some(sheet) = self.sheet(&path, &shown) {
+                if !sheet.rules.is_empty() {
+                    out.push(sheet.rules.clone());
+                }
+                todo.extend(sheet.imports.iter().rev().map(|h| (h.clone(), Some(lexical.clone()))));
             }
         }
         out
@@ -636,14 +742,21 @@ fn hidden_blocks(
     styles: Option<(&Stylesheets, PageLocation<'_>)>,
 ) -> (Vec<Block>, usize) {
     let mut rules = HiddenRules::default();
+    let mut page_imports = Vec::new();
     for ev in events {
         match ev {
-            Event::Text { range, kind: TextKind::Style } => rules.add_css(&text_of(range.clone()), None),
+            Event::Text { range, kind: TextKind::Style } => {
+                let css = text_of(range.clone());
+                if styles.is_some() {
+                    page_imports.extend(css_imports(&css));
+                }
+                rules.add_css(&css, None);
+            }
             Event::Text { range, kind: TextKind::Script } => rules.add_script(&text_of(range.clone())),
             _ => {}
         }
     }
-    let external = styles.map(|(s, page)| s.linked(events, value, page, sites)).unwrap_or_default();
+    let external = styles.map(|(s, page)| s.linked(events, &page_imports, value, page, sites)).unwrap_or_default();
     let class_rule = |c: &str| rules.classes.get(c).or_else(|| external.iter().find_map(|r| r.classes.get(c))).cloned();
     let id_rule = |id: &str| rules.ids.get(id).or_else(|| external.iter().find_map(|r| r.ids.get(id))).cloned();
     let mut stack: Vec<Open> = Vec::new();
@@ -1467,6 +1580,29 @@ mod tests {
     use super::*;
 
     /// Asked in turn, offset after offset, the scope answers as it does asked afresh.
+    #[test]
+    fn style_rules_on_screen_only() {
+        let css = "a{color:red} .x{display:none}\n@media print { div.footer, .y { display: none } }\n\
+                   @media screen { .z { display: none } } @media (max-width: 600px) { .m { display: none } }\n\
+                   @supports (display: grid) { @media all { .s { display: none } } } @font-face { font-family: f; }\n\
+                   @keyframes k { 0% { opacity: 0 } } .after { display: none }";
+        let sels: Vec<&str> = screen_rules(css).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(sels, ["a", ".x", ".z", ".s", "0%", ".after"]);
+        let mut rules = HiddenRules::default();
+        rules.add_css(css, None);
+        let mut classes: Vec<&str> = rules.classes.keys().map(String::as_str).collect();
+        classes.sort();
+        assert_eq!(classes, ["after", "s", "x", "z"]);
+    }
+
+    #[test]
+    fn imports_are_read_from_the_prelude() {
+        let css = "@charset 'utf-8'; /* @import 'c.css'; */\n@IMPORT url( 'a.css' ) print;@import \"b.css\";\n@import url(d.css);\n.x{} @import 'e.css';";
+        assert_eq!(css_imports(css), ["a.css", "b.css", "d.css"]);
+        assert!(css_imports(".x { display: none }").is_empty());
+        assert!(css_imports("@import url();").is_empty());
+    }
+
     #[test]
     fn load_scope_asked_in_turn_agrees_with_a_fresh_look() {
         let js = "var a = '{'; /* } { */ $(function () { var s = \"}{\"; if (x) { y(); } // {\n z(); });\nf({a: 1}); window.onload = () => { g(); };";

@@ -259,6 +259,46 @@ mod external_stylesheets {
     }
 
     #[test]
+    fn imported_stylesheets_are_read_too() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = tmp.path().join("www");
+        write(tmp.path(), "outside.css", ".out { display: none }");
+        write(
+            &site,
+            "css/site.css",
+            "@charset \"utf-8\";\n@import url(\"parts/hide.css\") screen;\n@import 'cycle.css';\nbody { margin: 0 }\n@import \"late.css\";\n",
+        );
+        write(&site, "css/parts/hide.css", "@import \"../../../outside.css\";\n.fl { display: none }");
+        write(&site, "css/cycle.css", "@import url(site.css);\n.cy { visibility: hidden }");
+        write(&site, "css/late.css", ".late { display: none }");
+        write(&site, "css/inline.css", ".il { display: none }");
+        for (name, class) in [("a.html", "fl"), ("b.html", "cy"), ("c.html", "late"), ("d.html", "out")] {
+            write(
+                &site,
+                name,
+                head(
+                    r#"<link rel="stylesheet" href="css/site.css">"#,
+                    &format!(r#"<div class="{class}">{LINKS}</div>"#),
+                ),
+            );
+        }
+        // An import in the page's own <style> block, relative to the page.
+        write(
+            &site,
+            "news/e.html",
+            head("<style>/* x */ @import '../css/inline.css';</style>", &format!(r#"<div class="il">{LINKS}</div>"#)),
+        );
+        let f = darklinks_in(&site);
+        let at = |p: &str| f.iter().filter(|x| x.path.ends_with(p)).collect::<Vec<_>>();
+        let m = |p: &str| at(p).first().and_then(|x| x.message.clone()).unwrap_or_default();
+        assert!(m("a.html").contains(".fl {display:none} in stylesheet css/parts/hide.css"), "{f:#?}");
+        assert!(m("b.html").contains("in stylesheet css/cycle.css"), "{f:#?}");
+        assert!(m("news/e.html").contains("in stylesheet css/inline.css"), "{f:#?}");
+        // An @import after a rule is ignored by browsers; one out of the tree is never read.
+        assert!(at("c.html").is_empty() && at("d.html").is_empty(), "{f:#?}");
+    }
+
+    #[test]
     fn only_local_files_inside_the_tree_are_read() {
         let tmp = tempfile::tempdir().unwrap();
         let site = tmp.path().join("www");

@@ -1157,6 +1157,10 @@ pub fn check_markup(
 /// every `reference` and `preferences` through.)
 const UA_WORDS: [&[u8]; 3] = [b"agent", b"referer", b"referrer"];
 
+/// Search engines' spiders and search sites, as a user agent or referrer check names them. The
+/// bare names too: a referrer is checked with `indexOf("baidu")` as often as with a domain.
+pub(crate) const SPIDERS: &str = r"(?i)baiduspider|googlebot|sogou|360spider|haosouspider|yisouspider|bingbot|bytespider|\bspider\b|baidu\.com|google\.(?:com|cn)|sogou\.com|\bso\.com|sm\.cn|bing\.com|soso\.com|\b(?:baidu|google|bing|yahoo|yandex|haosou|shenma|toutiao)\b";
+
 /// Script and server-code checks: injected markup and cloaking.
 #[derive(Debug)]
 pub struct ScriptCheck {
@@ -1201,11 +1205,7 @@ impl ScriptCheck {
             ua: re(
                 r#"http_user_agent|http_referer|navigator\s*\.\s*useragent|document\s*\.\s*referrer|getheader\s*\(\s*"(?:user-agent|referer)"|servervariables\s*\(\s*"http_(?:user_agent|referer)"|request\s*\.\s*(?:useragent|urlreferrer)"#,
             ),
-            spider: re(
-                // The bare names too: a referrer is checked with `indexOf("baidu")` as often as
-                // with a domain.
-                r"(?i)baiduspider|googlebot|sogou|360spider|haosouspider|yisouspider|bingbot|bytespider|\bspider\b|baidu\.com|google\.(?:com|cn)|sogou\.com|\bso\.com|sm\.cn|bing\.com|soso\.com|\b(?:baidu|google|bing|yahoo|yandex|haosou|shenma|toutiao)\b",
-            ),
+            spider: re(SPIDERS),
             action: re(
                 r#"(?i)header\s*\(\s*['"]location|window\s*\.\s*location|(?:top|self|document)\s*\.\s*location|location\s*\.\s*(?:href|replace)|document\s*\.\s*write|file_get_contents\s*\(\s*['"]https?:|curl_exec|(?:include|require)(?:_once)?\s*\(?\s*['"]https?:|readfile\s*\(\s*['"]https?:|\becho\s|\bprint\s|response\s*\.\s*(?:redirect|write|sendredirect)|http-equiv\s*=\s*['"]?refresh"#,
             ),

@@ -35,6 +35,7 @@ mod compressed;
 pub mod darklink;
 pub mod evidence;
 mod finding;
+mod htaccess;
 pub mod keyword;
 pub mod lines;
 pub mod locale;

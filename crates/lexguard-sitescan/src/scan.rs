@@ -19,6 +19,7 @@ use crate::compressed;
 use crate::darklink::{self, PageLocation, ScriptCheck, Sites, Stylesheets};
 use crate::evidence::{self, Manifest, Record};
 use crate::finding::{Finding, Kind, Summary};
+use crate::htaccess;
 use crate::keyword;
 use crate::lines::{self, Lines};
 use crate::tamper::{self, Baseline, Facts};
@@ -485,8 +486,11 @@ impl Scanner {
                 out.push(encoding_error(invalid, charset.encoding));
             }
         }
+        let file_name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        if self.opts.darklink && file_name.eq_ignore_ascii_case(".htaccess") && !binary {
+            self.htaccess_cloaking(content, &mut out);
+        }
         if self.opts.webshell {
-            let file_name = name.rsplit(['/', '\\']).next().unwrap_or(name);
             if let Some(lang) = Lang::of(file_name, content) {
                 let utf16 = encoding_rs::Encoding::for_bom(content)
                     .is_some_and(|(e, _)| e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE);
@@ -527,6 +531,28 @@ impl Scanner {
             }
         }
         out
+    }
+
+    /// Cloaking by rewrite rules in an `.htaccess` file (see [`htaccess`]). Apache reads it as
+    /// bytes: when it is not UTF-8, its ASCII view is read (directives and URLs are ASCII; any
+    /// other byte becomes `?`), so that offsets stay those of the file.
+    fn htaccess_cloaking(&self, content: &[u8], out: &mut Vec<Finding>) {
+        match simdutf8::basic::from_utf8(content) {
+            Ok(text) => self.htaccess_findings(text, content, out),
+            Err(_) => {
+                let ascii: String = content.iter().map(|&b| if b.is_ascii() { b as char } else { '?' }).collect();
+                self.htaccess_findings(&ascii, content, out);
+            }
+        }
+    }
+
+    fn htaccess_findings(&self, text: &str, content: &[u8], out: &mut Vec<Finding>) {
+        let lines = Lines::new(content, encoding_rs::UTF_8);
+        for (mut f, at) in htaccess::check(text, &self.sites) {
+            f.line = Some(lines.line(at.start));
+            f.span = Some(crate::finding::FileSpan { bytes: [at.start, at.end] });
+            out.push(f);
+        }
     }
 
     /// The darklink checks of a script, read as a whole as text of `charset`: valid UTF-8

@@ -559,3 +559,24 @@ fn pages_that_send_every_visitor_elsewhere() {
         assert!(f.is_empty(), "{content}: {f:#?}");
     }
 }
+
+/// Cloaking in `.htaccess`: spiders, or visitors from a search, rewritten elsewhere. The line is
+/// the condition's, in the file.
+#[test]
+fn htaccess_cloaking() {
+    let conf = "# BEGIN WordPress\nRewriteEngine On\nRewriteCond %{HTTP_USER_AGENT} (baiduspider|sogou) [NC]\nRewriteRule ^(.*)$ http://www.spam-bc.cc/$1 [R=302,L]\nRewriteCond %{REQUEST_FILENAME} !-f\nRewriteRule . /index.php [L]\n";
+    let f = darklinks(".htaccess", conf);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!((f[0].rule.as_str(), f[0].severity, f[0].line), ("darklink:cloaking", 4, Some(3)));
+    assert_eq!(f[0].links, ["http://www.spam-bc.cc/$1"]);
+    assert!(f[0].message.as_deref().unwrap().contains("www.spam-bc.cc"), "{f:#?}");
+    // Not UTF-8: read all the same, offsets those of the file.
+    let mut bytes = b"# \xb0\xd9\xb6\xc8\n".to_vec();
+    bytes.extend_from_slice(conf.as_bytes());
+    let f = scanner().scan_bytes(".htaccess", &bytes);
+    let c = f.iter().find(|f| f.rule == "darklink:cloaking").expect("found in a GBK file");
+    assert_eq!(c.line, Some(4));
+    assert!(bytes[c.span.unwrap().bytes[0]..].starts_with(b"RewriteCond %{HTTP_USER_AGENT}"));
+    // The same rules in a file of another name are not read as configuration.
+    assert!(darklinks("htaccess.txt", conf).is_empty());
+}

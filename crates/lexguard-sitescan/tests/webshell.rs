@@ -229,3 +229,26 @@ fn code_between_block_comments_is_still_checked() {
     let at = code.find("eval($_POST").unwrap();
     assert_eq!(f[0].span.as_ref().map(|s| s.bytes[0]), Some(at), "{f:#?}");
 }
+
+/// `auto_prepend_file` makes every PHP page of a directory run a file first: a loader when
+/// that file is an image, a text, a temporary or a remote file.
+#[test]
+fn auto_prepended_loaders() {
+    for (name, conf) in [
+        (".htaccess", "php_value auto_prepend_file \"/var/www/uploads/2024/logo.png\"\n"),
+        (".htaccess", "<IfModule mod_php7.c>\n  php_value auto_append_file /tmp/.sess_x\n</IfModule>\n"),
+        (".user.ini", "auto_prepend_file = data://text/plain;base64,PD9waHA=\n"),
+        (".user.ini", "auto_prepend_file=cache/.1.txt\n"),
+    ] {
+        let f = high(name, conf.as_bytes());
+        assert!(f.iter().any(|f| f.rule == "webshell:htaccess.auto-prepend"), "{conf}: {f:#?}");
+    }
+    // Wordfence's firewall: a script, review tier; "none" and comments: nothing.
+    let conf = b"; Wordfence WAF\nauto_prepend_file = '/var/www/html/wordfence-waf.php'\n";
+    assert!(high(".user.ini", conf).is_empty());
+    assert!(shells(".user.ini", conf).iter().any(|f| f.rule == "webshell:htaccess.auto-prepend-script"));
+    for conf in ["auto_prepend_file = none\n", "# php_value auto_prepend_file /tmp/x.png\n", "memory_limit = 256M\n"] {
+        assert!(shells(".user.ini", conf.as_bytes()).is_empty(), "{conf}");
+        assert!(shells(".htaccess", conf.as_bytes()).is_empty(), "{conf}");
+    }
+}

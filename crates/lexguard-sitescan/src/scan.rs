@@ -399,31 +399,39 @@ impl Scanner {
         #[cfg(test)]
         test_panic("content", name);
         match compressed::inner_name(name, content) {
-            Some(inner) => self.scan_compressed(&inner, content, page),
+            Some((inner, how)) => self.scan_compressed(&inner, how, content, page),
             None => self.scan_plain(name, content, page),
         }
     }
 
     /// A precompressed file (see [`compressed`]): its decompressed content under its inner
     /// name; every finding says so.
-    fn scan_compressed(&self, inner: &str, content: &[u8], page: Option<PageLocation<'_>>) -> Vec<Finding> {
+    fn scan_compressed(
+        &self,
+        inner: &str,
+        how: compressed::Compression,
+        content: &[u8],
+        page: Option<PageLocation<'_>>,
+    ) -> Vec<Finding> {
         let limit = self.opts.walk.max_size;
-        let mut out =
-            match compressed::gunzip(content, limit) {
-                Ok(plain) => self.scan_plain(inner, &plain, page),
-                Err(compressed::GunzipError::TooLarge(limit)) => {
-                    vec![Finding::new(Kind::Error, "error:too-large", 1).messages(
-                        format!("gzip content over the size limit of {limit} bytes once decompressed: not scanned"),
-                        format!("gzip 压缩文件解压后超过大小上限 {limit} 字节：未检查内容"),
-                    )]
-                }
-                Err(compressed::GunzipError::Corrupt(e)) => vec![Finding::new(Kind::Error, "error:gzip", 1).messages(
-                    format!("cannot decompress (served as gzip): {e}"),
-                    format!("gzip 压缩文件无法解压：{e}"),
-                )],
-            };
+        let name = how.name();
+        let mut out = match compressed::decompress(content, how, limit) {
+            Ok(plain) => self.scan_plain(inner, &plain, page),
+            Err(compressed::DecompressError::TooLarge(limit)) => {
+                vec![Finding::new(Kind::Error, "error:too-large", 1).messages(
+                    format!("{name} content over the size limit of {limit} bytes once decompressed: not scanned"),
+                    format!("{name} 压缩文件解压后超过大小上限 {limit} 字节：未检查内容"),
+                )]
+            }
+            Err(compressed::DecompressError::Corrupt(e)) => {
+                vec![Finding::new(Kind::Error, "error:decompress", 1).messages(
+                    format!("cannot decompress ({name}, as the server would send it): {e}"),
+                    format!("{name} 压缩文件无法解压：{e}"),
+                )]
+            }
+        };
         for f in &mut out {
-            f.compressed = Some(compressed::GZIP.to_string());
+            f.compressed = Some(name.to_string());
         }
         out
     }
@@ -1000,6 +1008,26 @@ mod tests {
 
     fn write(dir: &Path, rel: &str, content: &str) {
         fs::write(dir.join(rel), content).unwrap();
+    }
+
+    /// `brotli_static` serves `page.html.br`: checked decompressed, like `.gz`.
+    #[test]
+    fn brotli_copies_are_checked_decompressed() {
+        let s = Scanner::new(Filter::new(), ScanOptions::new(["."])).unwrap();
+        let page = "<p>欢迎</p>\n<div style=\"display:none\"><a href=\"http://spam.example/\">网上赌博</a></div>";
+        let br = crate::compressed::tests::brotli_stored(page.as_bytes());
+        let f = s.scan_bytes("index.html.br", &br);
+        let kinds: Vec<(Kind, Option<&str>)> = f.iter().map(|f| (f.kind, f.compressed.as_deref())).collect();
+        assert!(
+            kinds.contains(&(Kind::Darklink, Some("br"))) && kinds.contains(&(Kind::Keyword, Some("br"))),
+            "{f:#?}"
+        );
+        let dl = f.iter().find(|f| f.kind == Kind::Darklink).unwrap();
+        assert_eq!(dl.line, Some(2));
+        // Not Brotli: an error, not a silent skip.
+        let f = s.scan_bytes("index.html.br", page.as_bytes());
+        assert_eq!(f.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(), ["error:decompress"]);
+        assert_eq!(f[0].compressed.as_deref(), Some("br"));
     }
 
     /// A panic met on one file (a bug) is that file's `error:internal` finding: the other

@@ -85,7 +85,7 @@ pub fn rule_zh(ctx: &Context, rule: &str) -> String {
         ("error", "symlink-loop") => "符号链接循环".into(),
         ("error", "permission") => "无权限读取".into(),
         ("error", "too-large") => "文件超过大小上限，仅计算了哈希".into(),
-        ("error", "gzip") => "gzip 压缩文件无法解压".into(),
+        ("error", "decompress") => "压缩文件（gzip、Brotli）无法解压".into(),
         ("error", "binary") => "文本类文件中含二进制内容".into(),
         ("error", "encoding") => "含无效或截断的多字节序列".into(),
         ("error", "malformed-html") => "HTML 结构异常，已用容错解析器读取".into(),

@@ -40,7 +40,7 @@ impl<'w> TextWriter<'w> {
 
 impl ReportWriter for TextWriter<'_> {
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
-        let loc = f.location(" (gunzipped)");
+        let loc = f.location(" (decompressed)");
         let head = self.paint(f.severity, &format!("[{}] {:<8}", f.severity, f.kind.as_str()));
         writeln!(self.out, "{head} {loc}  {}", f.rule)?;
         if let Some(m) = &f.message {

@@ -191,10 +191,70 @@ pub fn hide_reason(decls: &str) -> Option<String> {
             return Some(format!("clip-path:{c}"));
         }
     }
-    if get("transform").is_some_and(|t| t.starts_with("scale(0)") || t.starts_with("scale(0,")) {
-        return Some("transform:scale(0)".into());
+    if let Some(t) = get("transform") {
+        if ["scale(0)", "scale(0,", "scalex(0)", "scaley(0)"].iter().any(|p| t.contains(p)) {
+            return Some("transform:scale(0)".into());
+        }
+        if translated_far(t) {
+            return Some(format!("transform:{t} (off-screen)"));
+        }
+    }
+    // Text in a transparent colour: the link's words are invisible, the link stays. Not when
+    // the text shows its background (gradient text: `background-clip:text`) or an image
+    // replaces it.
+    let clipped_to_text = ["background-clip", "-webkit-background-clip"].iter().any(|p| get(p) == Some("text"));
+    if get("color").is_some_and(transparent) && !clipped_to_text && !has_image {
+        return Some(format!("color:{}", get("color").unwrap_or("")));
     }
     None
+}
+
+/// Whether a CSS colour is fully transparent: `transparent`, `rgba(…, 0)`, `hsla(…, 0)`,
+/// `rgb(… / 0)`, `#rrggbb00`, `#rgb0`.
+fn transparent(c: &str) -> bool {
+    let c = c.trim();
+    if c == "transparent" {
+        return true;
+    }
+    if let Some(hex) = c.strip_prefix('#') {
+        return hex.bytes().all(|b| b.is_ascii_hexdigit())
+            && ((hex.len() == 8 && hex.ends_with("00")) || (hex.len() == 4 && hex.ends_with('0')));
+    }
+    let Some(args) = c.find('(').and_then(|i| c[i + 1..].strip_suffix(')')) else { return false };
+    if !(c.starts_with("rgb") || c.starts_with("hsl")) {
+        return false;
+    }
+    let alpha = match args.split_once('/') {
+        Some((_, a)) => Some(a),
+        None => args.split(',').nth(3),
+    };
+    alpha.is_some_and(|a| {
+        let a = a.trim();
+        a.trim_end_matches('%').parse::<f64>().is_ok_and(|x| x <= 0.0)
+    })
+}
+
+/// Whether a `transform` moves its element 2,000 pixels or more off to the left or the top
+/// (`translate(-9999px)`, `translateX(-200em)`, `translate3d(0, -9999px, 0)`).
+fn translated_far(t: &str) -> bool {
+    let mut rest = t;
+    while let Some(i) = rest.find("translate") {
+        let after = &rest[i + "translate".len()..];
+        let Some(open) = after.find('(') else { break };
+        let axis = &after[..open];
+        let Some(close) = after[open..].find(')') else { break };
+        let args: Vec<&str> = after[open + 1..open + close].split(',').map(str::trim).collect();
+        let moved: Vec<Option<f64>> = match axis {
+            "x" | "y" => vec![args.first().and_then(|a| px(a))],
+            "" | "3d" => args.iter().take(2).map(|a| px(a)).collect(),
+            _ => Vec::new(),
+        };
+        if moved.into_iter().flatten().any(|x| x <= -2000.0) {
+            return true;
+        }
+        rest = &after[open + close..];
+    }
+    false
 }
 
 /// Why an element is hidden, in English (the machine formats) and Chinese (the HTML report).
@@ -1683,9 +1743,26 @@ mod tests {
             "position:absolute;left:-9999px",
             "text-indent:-9999em",
             "position:absolute;clip:rect(0 0 0 0)",
+            "transform:scale(0)",
+            "transform: scaleY(0)",
+            "transform:translate(-9999px)",
+            "transform: translateX(-200em)",
+            "transform:translate3d(0, -9999px, 0)",
+            "transform: rotate(1deg) translate(-10000px, 0)",
+            "color:transparent",
+            "color: rgba(0, 0, 0, 0)",
+            "color: rgb(0 0 0 / 0%)",
+            "color:hsla(0,0%,0%,0)",
+            "color:#ffffff00",
+            "color:#fff0",
         ] {
             assert!(hide_reason(d).is_some(), "{d}");
         }
+        assert_eq!(
+            hide_reason("transform:translateX(-9999px)").as_deref(),
+            Some("transform:translatex(-9999px) (off-screen)")
+        );
+        assert_eq!(hide_reason("color:transparent").as_deref(), Some("color:transparent"));
         for d in [
             "display:block",
             "height:0",
@@ -1696,6 +1773,16 @@ mod tests {
             // Image replacement: the element shows its background image.
             "text-indent:-9999px;background-image:url(../images/logo.svg)",
             "background:url(logo.png) no-repeat;text-indent:-9999em",
+            "transform:scale(0.5)",
+            "transform:translateX(-50%)",
+            "transform:translate(-20px, -9999%)",
+            "transform:translateZ(-9999px)",
+            "color:#fff",
+            "color:rgba(0,0,0,.5)",
+            "color:#00000080",
+            // Gradient text shows its background through the text; image replacement.
+            "background:linear-gradient(red,blue);-webkit-background-clip:text;color:transparent",
+            "background-image:url(logo.png);color:transparent",
         ] {
             assert!(hide_reason(d).is_none(), "{d}");
         }

@@ -29,6 +29,9 @@ fn every_hiding_technique_is_found() {
         ("text-indent", format!(r#"<div style="text-indent:-9999em">{LINKS}</div>"#)),
         ("clip", format!(r#"<div style="position:absolute;clip:rect(0,0,0,0)">{LINKS}</div>"#)),
         ("hidden attribute", format!(r#"<div hidden>{LINKS}</div>"#)),
+        ("transparent text", format!(r#"<p style="color: rgba(255,255,255,0)">{LINKS}</p>"#)),
+        ("translated away", format!(r#"<div style="transform: translateX(-9999px)">{LINKS}</div>"#)),
+        ("scaled to nothing", format!(r#"<div style="transform:scaleY(0)">{LINKS}</div>"#)),
         (
             "style class rule",
             format!(r#"<style>.friend-links {{ display: none }}</style><div class="box friend-links">{LINKS}</div>"#),

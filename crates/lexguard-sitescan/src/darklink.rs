@@ -392,11 +392,20 @@ struct LoadScope<'j> {
     /// How far the braces are counted, and the offsets of those open there.
     pos: usize,
     open: Vec<usize>,
+    /// The openings of the functions that count as run on load.
+    wrappers: &'static Regex,
 }
 
 impl<'j> LoadScope<'j> {
     fn new(js: &'j str) -> LoadScope<'j> {
-        LoadScope { js, skipped: None, next_skip: 0, pos: 0, open: Vec::new() }
+        LoadScope { js, skipped: None, next_skip: 0, pos: 0, open: Vec::new(), wrappers: &ON_LOAD }
+    }
+
+    /// A scope in which a timer set as the page loads counts too (`setTimeout(function () {`):
+    /// it runs for every visitor, a moment later. For redirects: "moving in 3 seconds" sends
+    /// every visitor all the same; an element hidden after a while was seen before.
+    fn with_timers(js: &'j str) -> LoadScope<'j> {
+        LoadScope { wrappers: &ON_LOAD_OR_TIMER, ..LoadScope::new(js) }
     }
 
     /// Whether byte `at` runs as the page loads. Offsets are asked about in ascending order
@@ -440,20 +449,26 @@ impl<'j> LoadScope<'j> {
                 while !self.js.is_char_boundary(s) {
                     s += 1;
                 }
-                ON_LOAD.is_match(&self.js[s..brace])
+                self.wrappers.is_match(&self.js[s..brace])
             }
             _ => false,
         }
     }
 }
 
+/// A function's opening up to its `{`.
+const FUNCTION_OPENING: &str = r"(?:function\s*\w*\s*\([^)]*\)|\([^)]*\)\s*=>|\w+\s*=>)\s*$";
+/// What runs a function on load.
+const ON_LOAD_CALLERS: &str = r#"(?:\$|jQuery)\s*\(\s*(?:document\s*\)\s*\.\s*ready\s*\(\s*)?|(?:window\s*\.\s*)?onload\s*=\s*|addEventListener\s*\(\s*["'](?:DOMContentLoaded|load)["']\s*,\s*"#;
+
 /// The opening of a function that runs on load, up to its `{` (see [`LoadScope`]).
-static ON_LOAD: LazyLock<Regex> = LazyLock::new(|| {
-    let function = r"(?:function\s*\w*\s*\([^)]*\)|\([^)]*\)\s*=>|\w+\s*=>)\s*$";
-    Regex::new(&format!(
-        r#"(?:(?:\$|jQuery)\s*\(\s*(?:document\s*\)\s*\.\s*ready\s*\(\s*)?|(?:window\s*\.\s*)?onload\s*=\s*|addEventListener\s*\(\s*["'](?:DOMContentLoaded|load)["']\s*,\s*){function}"#
-    ))
-    .expect("the on-load pattern")
+static ON_LOAD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r#"(?:{ON_LOAD_CALLERS}){FUNCTION_OPENING}"#)).expect("the on-load pattern"));
+
+/// [`ON_LOAD`], or a timer's function (`setTimeout(function () {`, `window.setTimeout(() => {`).
+static ON_LOAD_OR_TIMER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r#"(?:{ON_LOAD_CALLERS}|\bsetTimeout\s*\(\s*){FUNCTION_OPENING}"#))
+        .expect("the on-load or timer pattern")
 });
 
 /// CSS without its comments (each replaced by a space).
@@ -1085,10 +1100,40 @@ impl PageFindings {
 /// A script statement sending the visitor elsewhere, with a literal URL (group 1 or 2).
 static SCRIPT_REDIRECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?:\b(?:window|top|self|parent|document)\s*\.\s*)?\blocation\s*(?:(?:\.\s*href\s*)?=\s*["']([^"'\s]+)["']|\.\s*(?:replace|assign)\s*\(\s*["']([^"'\s]+)["'])"#,
+        r#"(?:\b(?:window|top|self|parent|document)\s*\.\s*)?\blocation\s*(?:(?:\.\s*href\s*)?=\s*(?:["']([^"'\s]+)["']|([A-Za-z_$][\w$]*)\s*(?:[;}\n]|$))|\.\s*(?:replace|assign)\s*\(\s*(?:["']([^"'\s]+)["']|([A-Za-z_$][\w$]*)\s*\)))"#,
     )
     .expect("the redirect pattern")
 });
+
+/// A simple assignment of a string literal: `u = "http://…"` (also `var u = '…'`).
+static STRING_ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:^|[^\w$.])([A-Za-z_$][\w$]*)\s*=\s*["']([^"'\s]+)["']"#).expect("the assignment pattern")
+});
+
+/// The string literals assigned to variables in a script, by name, in order: read in one pass
+/// when a redirect names a variable.
+#[derive(Default)]
+struct StringAssignments<'j>(Option<HashMap<&'j str, Vec<(usize, &'j str)>>>);
+
+impl<'j> StringAssignments<'j> {
+    /// The literal last assigned to `name` before byte `at` of `js`.
+    fn before(&mut self, js: &'j str, name: &str, at: usize) -> Option<&'j str> {
+        if matches!(name, "this" | "null" | "undefined" | "true" | "false" | "location") {
+            return None;
+        }
+        let all = self.0.get_or_insert_with(|| {
+            let mut all: HashMap<&str, Vec<(usize, &str)>> = HashMap::new();
+            for c in STRING_ASSIGNMENT.captures_iter(js) {
+                let (n, v) = (c.get(1).expect("name"), c.get(2).expect("value"));
+                all.entry(n.as_str()).or_default().push((n.start(), v.as_str()));
+            }
+            all
+        });
+        let seen = all.get(name)?;
+        let i = seen.partition_point(|&(pos, _)| pos < at);
+        i.checked_sub(1).map(|i| seen[i].1)
+    }
+}
 
 /// Redirects a page's script makes of every visitor to an outside host: a statement that
 /// runs as the page loads ([`LoadScope`]) with nothing before it but the end of the one
@@ -1099,10 +1144,18 @@ pub fn script_redirects(js: &str, sites: &Sites) -> Vec<(Finding, std::ops::Rang
     if !js.contains("location") {
         return out;
     }
-    let mut scope = LoadScope::new(js);
+    let mut scope = LoadScope::with_timers(js);
+    let mut assigned = StringAssignments::default();
     for c in SCRIPT_REDIRECT.captures_iter(js) {
         let m = c.get(0).expect("the whole match");
-        let Some(url) = c.get(1).or_else(|| c.get(2)).map(|u| u.as_str()) else { continue };
+        let url = match (c.get(1).or_else(|| c.get(3)), c.get(2).or_else(|| c.get(4))) {
+            (Some(u), _) => u.as_str(),
+            (None, Some(var)) => match assigned.before(js, var.as_str(), m.start()) {
+                Some(u) => u,
+                None => continue,
+            },
+            _ => continue,
+        };
         let Some(host) = sites.outside_host(url).filter(|h| !is_analytics(h)) else { continue };
         let before = &js[..m.start()];
         let statement_start = before.rfind([';', '{', '}', '\n']).map_or(0, |i| i + 1);

@@ -541,6 +541,14 @@ fn pages_that_send_every_visitor_elsewhere() {
         ("index.html", page("<script>var a = 1;\nlocation.replace('https://spam.example/')</script>")),
         ("index.html", page(r#"<script>$(function () { top.location = "//spam.example/"; });</script>"#)),
         ("jquery.min.js", "/*! lib */ var x = 1;\nwindow.location.href = 'http://spam.example/';\n".to_string()),
+        // Through a variable, and after a moment.
+        ("index.html", page("<script>var u = 'http://spam.example/x';\nwindow.location.href = u;</script>")),
+        ("index.html", page("<script>var _t = \"https://spam.example/\"; location.replace(_t)</script>")),
+        (
+            "index.html",
+            page(r#"<script>setTimeout(function () { location.href = "http://spam.example/"; }, 3000);</script>"#),
+        ),
+        ("app.js", "window.setTimeout(() => { top.location = 'http://spam.example/' }, 0);\n".to_string()),
     ];
     for (name, content) in found {
         let f = darklinks(name, &content);
@@ -556,6 +564,13 @@ fn pages_that_send_every_visitor_elsewhere() {
         page(r#"<script>if (!ok) location.href = "http://spam.example/";</script>"#),
         page(r#"<script>btn.onclick = function () { window.location = "https://partner.example/"; };</script>"#),
         page(r#"<script>var url = "http://spam.example/"; console.log(url);</script>"#),
+        // A variable of no known string, a member, one set to the own site; a timer in a handler.
+        page("<script>location.href = next;</script>"),
+        page("<script>var cfg = {u: 'http://spam.example/'}; location.href = cfg.u;</script>"),
+        page("<script>var u = 'http://spam.example/'; u = '/home'; location.href = u;</script>"),
+        page(
+            r#"<script>btn.onclick = function () { setTimeout(function () { location.href = "http://spam.example/"; }, 9); };</script>"#,
+        ),
     ];
     for content in not_found {
         let f = darklinks("index.html", &content);

@@ -51,6 +51,7 @@ files = {
     "marquees.html": lambda: "<marquee scrollamount=999 width=1>" * (M // 34),
     "hiding-handlers.html": lambda: '<div id="lk"><a href="http://x.example/">a</a></div><script>'
     + "".join(f"function f{i}() {{ $('#lk').hide(); }}\n" for i in range(M // 36)) + "</script>",
+    "hiding-vars.html": lambda: '<div id="lk"><a href="http://x.example/">a</a></div><script>' + "".join(f"var o{i} = document.getElementById('lk'); o{i}.style.display = 'none';\n" for i in range(M // 70)) + "</script>",
     "redirect-vars.js": lambda: "var u = 'http://x.example/';\n" + "".join(f"var v{i} = 'http://y{i}.example/'; location.href = u;\n" for i in range(M // 60)),
     "redirect-handlers.js": lambda: "".join(f'function r{i}() {{ location.href = "http://x.example/"; }}\n' for i in range(M // 52)),
     # Scripts and text: one long line, fromCharCode, hits everywhere, spaced letters.

@@ -341,17 +341,25 @@ impl HiddenRules {
             return;
         }
         let mut scope = LoadScope::new(js);
+        let mut elements = ElementVars::default();
         for c in SCRIPT_HIDE.captures_iter(js) {
+            // The statement, without the character before a variable.
             let m = c.get(0).expect("the whole match");
-            if !scope.runs_on_load(m.start()) {
+            let stmt_at = c.get(4).map_or(m.start(), |v| v.start());
+            if !scope.runs_on_load(stmt_at) {
                 continue;
             }
-            let (kind, name) = match (c.get(1), c.get(2), c.get(3)) {
-                (Some(id), _, _) => ("#", id.as_str()),
-                (None, Some(k), Some(n)) => (k.as_str(), n.as_str()),
+            let (kind, name) = match (c.get(1), c.get(2), c.get(3), c.get(4)) {
+                (Some(id), ..) => ("#", id.as_str()),
+                (None, Some(k), Some(n), _) => (k.as_str(), n.as_str()),
+                (None, None, None, Some(var)) => match elements.before(js, var.as_str(), var.start()) {
+                    Some(found) => found,
+                    None => continue,
+                },
                 _ => continue,
             };
-            let stmt: String = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ").chars().take(120).collect();
+            let stmt: String =
+                js[stmt_at..m.end()].split_whitespace().collect::<Vec<_>>().join(" ").chars().take(120).collect();
             let reason = Reason { en: format!("the page's script `{stmt}`"), zh: format!("页面脚本 `{stmt}`") };
             let map = if kind == "#" { &mut self.ids } else { &mut self.classes };
             map.entry(name.to_string()).or_insert(reason);
@@ -359,22 +367,69 @@ impl HiddenRules {
     }
 }
 
-/// A script hiding an element (see [`HiddenRules::add_script`]). Groups: 1 the id of
-/// `getElementById`, or 2 `#`/`.` and 3 the name of a `querySelector` or jQuery selector.
+/// An element a script finds: group 1 the id of `getElementById`, or 2 `#`/`.` and 3 the name
+/// of a `querySelector` or jQuery selector.
+const SCRIPT_ELEMENT: &str = r#"(?: document \s*\.\s* getElementById \s*\(\s* ["'] ([\w-]+) ["'] \s*\)
+      | (?: document \s*\.\s* querySelector | \$ | jQuery ) \s*\(\s* ["'] ([\#.]) ([\w-]+) ["'] \s*\) )"#;
+
+/// A script hiding an element (see [`HiddenRules::add_script`]): the element as in
+/// [`SCRIPT_ELEMENT`] (groups 1–3), or a variable holding one (group 4), then what hides it:
+/// `style.display = 'none'`, `style.visibility = 'hidden'`, `style.cssText = '…display:none…'`,
+/// `setAttribute('style', '…display:none…')`, `hidden = true`, jQuery's `hide()` and
+/// `css('display', 'none')`.
 static SCRIPT_HIDE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    Regex::new(&format!(
         r#"(?x)
-        (?: document \s*\.\s* getElementById \s*\(\s* ["'] ([\w-]+) ["'] \s*\)
-          | (?: document \s*\.\s* querySelector | \$ | jQuery ) \s*\(\s* ["'] ([\#.]) ([\w-]+) ["'] \s*\)
-        )
+        (?: {SCRIPT_ELEMENT} | (?: ^ | [^\w$.] ) ([A-Za-z_$][\w$]*) )
         \s*\.\s*
-        (?: style \s*\.\s* (?: display \s*=\s* ["']none["'] | visibility \s*=\s* ["']hidden["'] )
+        (?: style \s*\.\s* (?: display \s*=\s* ["']none["'] | visibility \s*=\s* ["']hidden["']
+                              | cssText \s*=\s* ["'] [^"']*? (?: display \s*:\s* none | visibility \s*:\s* hidden ) )
+          | setAttribute \s*\(\s* ["']style["'] \s*,\s* ["'] [^"']*? (?: display \s*:\s* none | visibility \s*:\s* hidden )
+          | hidden \s*=\s* true \b
           | hide \s*\(\s*\)
           | css \s*\(\s* ["'] (?: display ["'] \s*,\s* ["'] none | visibility ["'] \s*,\s* ["'] hidden ) ["'] \s*\)
-        )"#,
-    )
+        )"#
+    ))
     .expect("the script-hiding pattern")
 });
+
+/// A variable given an element: `var lk = document.getElementById('lk')` (groups 2–4 as 1–3
+/// of [`SCRIPT_ELEMENT`], 1 the variable).
+static SCRIPT_ELEMENT_VAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r#"(?x) (?: ^ | [^\w$.] ) ([A-Za-z_$][\w$]*) \s*=\s* {SCRIPT_ELEMENT}"#))
+        .expect("the element-variable pattern")
+});
+
+/// The variables of a script given an element (`var o = document.getElementById('lk')`), by
+/// name, in order, with the selector's kind (`#`, `.`) and name: read in one pass when a hiding
+/// statement names a variable.
+#[derive(Default)]
+struct ElementVars<'j>(Option<HashMap<&'j str, Vec<ElementVar<'j>>>>);
+
+/// Where a variable is given an element, and the element's selector kind and name.
+type ElementVar<'j> = (usize, &'j str, &'j str);
+
+impl<'j> ElementVars<'j> {
+    /// The element last given to `name` before byte `at` of `js`.
+    fn before(&mut self, js: &'j str, name: &str, at: usize) -> Option<(&'j str, &'j str)> {
+        let all = self.0.get_or_insert_with(|| {
+            let mut all: HashMap<&str, Vec<ElementVar<'j>>> = HashMap::new();
+            for e in SCRIPT_ELEMENT_VAR.captures_iter(js) {
+                let v = e.get(1).expect("the variable");
+                let (kind, sel) = match (e.get(2), e.get(3), e.get(4)) {
+                    (Some(id), ..) => ("#", id.as_str()),
+                    (None, Some(k), Some(n)) => (k.as_str(), n.as_str()),
+                    _ => continue,
+                };
+                all.entry(v.as_str()).or_default().push((v.start(), kind, sel));
+            }
+            all
+        });
+        let seen = all.get(name)?;
+        let i = seen.partition_point(|&(pos, ..)| pos < at);
+        i.checked_sub(1).map(|i| (seen[i].1, seen[i].2))
+    }
+}
 
 /// Where the statements of a script run: whether byte `at` runs as the page loads ([`at`]:
 /// outside every brace block, or directly inside one function that runs on load:

@@ -501,6 +501,12 @@ fn elements_a_script_hides_as_the_page_loads() {
             div(r#"id="lk""#),
             "var x = 1; /* { */ if (x) { x = 2; }\ndocument.getElementById('lk').style.display='none';",
         ),
+        // Other ways of hiding; the element through a variable.
+        (div(r#"id="lk""#), "document.getElementById('lk').style.cssText = 'color:red; display: none';"),
+        (div(r#"id="lk""#), r#"document.getElementById("lk").setAttribute("style", "display:none");"#),
+        (div(r#"id="lk""#), "document.getElementById('lk').hidden = true;"),
+        (div(r#"id="lk""#), "var o = document.getElementById('lk');\no.style.display = 'none';"),
+        (div(r#"class="lk""#), "$(function () { var $l = $('.lk'); $l.hide(); });"),
         // Directly inside a function that runs on load.
         (div(r#"id="lk""#), "$(function () { $('#lk').hide(); });"),
         (div(r#"id="lk""#), "jQuery(document).ready(function($) { $('#lk').hide() })"),
@@ -524,6 +530,14 @@ fn elements_a_script_hides_as_the_page_loads() {
         (div(r#"id="lk""#), "$(function () { $('.x').on('click', function () { $('#lk').hide(); }); });".to_string()),
         (div(r#"id="lk""#), "window.onload = function () { if (x) { $('#lk').hide(); } };".to_string()),
         (div(r#"id="lk""#), "document.getElementById('other').style.display='none';".to_string()),
+        // Through a variable: given another element, given one after, hidden in a handler.
+        (div(r#"id="lk""#), "var o = document.getElementById('other'); o.style.display='none';".to_string()),
+        (div(r#"id="lk""#), "o.style.display='none'; var o = document.getElementById('lk');".to_string()),
+        (
+            div(r#"id="lk""#),
+            "var o = document.getElementById('lk'); btn.onclick = function(){o.style.display='none'};".to_string(),
+        ),
+        (div(r#"id="lk""#), "this.style.display='none'; el.hidden = false;".to_string()),
         (r#"<div id="lk"><a href="/about">关于我们</a></div>"#.to_string(), "$('#lk').hide();".to_string()),
     ];
     for (body, js) in not_hidden {

@@ -141,11 +141,16 @@ struct GroupSpec {
     pattern: String,
 }
 
+/// How far before a call an assignment from request input counts for `args = "first"`.
+const NEAR: usize = 1000;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Args {
     None,
     Request,
     Callback,
+    /// The call's first argument is request input itself.
+    First,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -317,6 +322,7 @@ impl Rules {
                     None => Args::None,
                     Some("request") => Args::Request,
                     Some("callback") => Args::Callback,
+                    Some("first") => Args::First,
                     Some(a) => return Err(RuleError(format!("webshell rule {}: unknown args {a:?}", spec.id))),
                 },
                 unless: spec.unless.as_deref().map(|u| re(&spec.id, u)).transpose()?,
@@ -432,18 +438,22 @@ impl Rules {
     }
 
     fn pattern_rule(&self, rule: &Rule, ctx: &Ctx<'_>) -> Option<Match> {
-        if !rule.all.is_empty() {
-            if !rule.all.iter().all(|r| r.is_match(ctx.code)) {
+        if rule.pattern.is_empty() {
+            if rule.all.is_empty() || !rule.all.iter().all(|r| r.is_match(ctx.code)) {
                 return None;
             }
-            if rule.pattern.is_empty() {
-                let m = rule.all[0].find(ctx.code)?;
-                return Some((m.start(), m.end(), None));
-            }
+            let m = rule.all[0].find(ctx.code)?;
+            return Some((m.start(), m.end(), None));
         }
         if rule.args != Args::None && !ctx.has_src {
             return None;
         }
+        // The pattern first, the file-wide conditions after: the pattern is the rarer.
+        let found = self.pattern_match(rule, ctx)?;
+        rule.all.iter().all(|r| r.is_match(ctx.code)).then_some(found)
+    }
+
+    fn pattern_match(&self, rule: &Rule, ctx: &Ctx<'_>) -> Option<Match> {
         let re = &rule.pattern.iter().find(|(l, _)| *l == ctx.lang)?.1;
         for m in re.find_iter(ctx.code) {
             if is_method_or_definition(ctx.code, m.start()) {
@@ -451,7 +461,7 @@ impl Rules {
             }
             match rule.args {
                 Args::None => return Some((m.start(), m.end(), None)),
-                Args::Request | Args::Callback => {
+                Args::Request | Args::Callback | Args::First => {
                     let open = m.end() - 1;
                     if ctx.code.get(open) != Some(&b'(') {
                         continue;
@@ -460,10 +470,12 @@ impl Rules {
                     if rule.unless.as_ref().is_some_and(|u| u.is_match(args)) {
                         continue;
                     }
-                    let ok = if rule.args == Args::Request {
-                        self.carries_request(args, ctx)
-                    } else {
-                        self.callback_request(m.as_bytes(), args, ctx)
+                    let ok = match rule.args {
+                        Args::Request => self.carries_request(args, ctx),
+                        Args::First => {
+                            split_args(args).first().is_some_and(|a| self.is_request_near(a, ctx, m.start()))
+                        }
+                        _ => self.callback_request(m.as_bytes(), args, ctx),
                     };
                     if ok {
                         return Some((m.start(), open + 1 + args.len() + 1, None));
@@ -502,7 +514,12 @@ impl Rules {
         if self.is_request_value(cb, ctx) {
             return true;
         }
-        let name: Vec<u8> = cb.iter().filter(|&&b| b != b'"' && b != b'\'').map(u8::to_ascii_lowercase).collect();
+        // A name written as one literal or assembled from several (`'ass' . 'ert'`).
+        let name: Vec<u8> = cb
+            .iter()
+            .filter(|&&b| !matches!(b, b'"' | b'\'' | b'.') && !b.is_ascii_whitespace())
+            .map(u8::to_ascii_lowercase)
+            .collect();
         DANGEROUS_CALLBACKS.iter().any(|d| d.as_bytes() == name.as_slice())
             && parts.iter().enumerate().any(|(i, a)| i != pos && self.carries_request(a, ctx))
     }
@@ -522,6 +539,32 @@ impl Rules {
             return ctx.direct.contains(v.as_bytes()) && (rest.is_empty() || rest.starts_with(b"["));
         }
         false
+    }
+
+    /// Whether an expression at byte `at` is request input itself, or a variable assigned
+    /// from it in the [`NEAR`] bytes before. (The taint sets are file-wide: in a long file a
+    /// `$file` set from the request in one function is not the `$file` of another.)
+    fn is_request_near(&self, expr: &[u8], ctx: &Ctx<'_>, at: usize) -> bool {
+        if !self.is_request_value(expr, ctx) {
+            return false;
+        }
+        let e = expr.trim_ascii();
+        let e = e.strip_prefix(b"@").unwrap_or(e).trim_ascii_start();
+        let Some(v) = self.var.find(e).filter(|v| v.start() == 0) else { return true };
+        if !ctx.direct.contains(v.as_bytes()) {
+            return true; // request input itself (`$_GET[…]`)
+        }
+        let from = at.saturating_sub(NEAR);
+        let window = &ctx.code[from..at];
+        memchr::memmem::find_iter(window, v.as_bytes()).any(|i| {
+            let rest = &window[i + v.len()..];
+            let rest = rest.trim_ascii_start();
+            rest.starts_with(b"=") && !rest.starts_with(b"==") && {
+                let rhs = &rest[1..];
+                let end = memchr::memchr(b';', rhs).unwrap_or(rhs.len());
+                ctx.src.is_some_and(|s| s.is_in(&rhs[..end]))
+            }
+        })
     }
 
     /// Variables assigned from request input (two hops), minus sanitized ones.
@@ -635,6 +678,18 @@ impl Rules {
                     let mut p = m.end();
                     while p < code.len() && code[p].is_ascii_whitespace() {
                         p += 1;
+                    }
+                    // A variable holding request input, indexed: `$x = $_GET; $x['f'](…)`.
+                    if ctx.direct.contains(m.as_bytes()) {
+                        while code.get(p) == Some(&b'[') {
+                            match code[p..].iter().position(|&b| b == b']' || b == b'\n') {
+                                Some(e) if code[p + e] == b']' => p += e + 1,
+                                _ => break,
+                            }
+                            while p < code.len() && code[p].is_ascii_whitespace() {
+                                p += 1;
+                            }
+                        }
                     }
                     // `%1$s (…)` in a format string is not a call.
                     let before = m.start().checked_sub(1).map(|i| code[i]);

@@ -38,6 +38,16 @@ fn php_one_liners_and_variants() {
         ("php.assembled-call", r#"<?php $f = str_rot13('flfgrz'); $f($_GET['c']); ?>"#),
         ("php.assembled-call", r#"<?php $f = "\x73\x79\x73\x74\x65\x6d"; $f($_REQUEST['c']); ?>"#),
         ("php.include-request", r#"<?php include($_GET['page']); ?>"#),
+        // A callback name assembled from literals; reflection; an alias of the request array.
+        ("php.callback-request", r#"<?php array_map('ass'.'ert', array($_REQUEST['x'])); ?>"#),
+        ("php.reflection-request", r#"<?php (new ReflectionFunction($_GET['f']))->invoke($_GET['a']); ?>"#),
+        ("php.assembled-call", r#"<?php $x = $_GET; $x['f']($x['a']); ?>"#),
+        // Uploaders: a file named by the request is written.
+        ("php.write-request-path", r#"<?php file_put_contents($_GET['f'], $_POST['c']); ?>"#),
+        ("php.write-request-path", r#"<?php $n = $_POST['n']; fwrite(fopen($n, 'wb'), $_POST['d']); ?>"#),
+        // The request made variables, and a variable called.
+        ("php.extract-request-call", r#"<?php $a = $_POST; extract($a); $b($c); ?>"#),
+        ("php.extract-request-call", r#"<?php extract($_REQUEST); @$f($p); ?>"#),
     ];
     for (rule, code) in cases {
         let f = high("shell.php", code.as_bytes());
@@ -213,6 +223,16 @@ system("ls -l $dir");
         ("icons.php", &format!("<?php $icon = 'data:image/svg+xml;base64,{}'; ?>", "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCAyMCAyMCI+PHBhdGggZmlsbD0iYmxhY2siIGQ9Ik0xMCAyYTggOCAwIDEgMCAwIDE2IDggOCAwIDAgMCAwLTE2eiIvPjwvc3ZnPg==".repeat(8))),
         ("comment.php", "<?php /* run: eval($_POST[x]) is what attackers do */ echo 'ok'; ?>"),
         ("comments.php", "<?php /* a */ echo 1; /* eval($_POST[x]) */ echo 2; /* then: eval($_GET['c'])"),
+        // Files read by a requested name, written at a fixed one; reflection of a closure;
+        // variables extracted from a database row; a callback kept in a variable.
+        ("files.php", r#"<?php $h = fopen($_GET['f'], 'r'); $t = fopen($_GET['g'], "rb"); file_put_contents(__DIR__ . '/cache/' . md5($_GET['k']), $_POST['v']); ?>"#),
+        ("reflect.php", r#"<?php $r = new ReflectionFunction($callback); echo $r->getNumberOfParameters(); $q = $_GET['q']; ?>"#),
+        ("view.php", r#"<?php extract($row); $fmt = 'strtoupper'; echo $fmt($title); $id = (int) $_GET['id']; ?>"#),
+        // A `$file` from the request in one function is not the `$file` another writes.
+        ("media.php", &format!(
+            "<?php\nfunction show() {{ $file = $_GET['f']; echo basename($file); }}\n{}\nfunction save($url, $file) {{ $fp = @fopen($file, \"w\"); fwrite($fp, fetch($url)); }}\n",
+            "// helpers\n".repeat(120)
+        )),
     ];
     for (name, code) in cases {
         let f = high(name, code.as_bytes());

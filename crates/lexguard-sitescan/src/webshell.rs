@@ -191,6 +191,11 @@ pub struct Rules {
     direct: Regex,
     foreach: Regex,
     var: Regex,
+    /// An identifier of ASP, ASP.NET and JSP code (their variables have no `$`).
+    ident: Regex,
+    /// An assignment in ASP, ASP.NET and JSP code: the variable, and the value to the end of
+    /// the statement.
+    plain_assign: Regex,
     assembled: Regex,
     preg: Regex,
 }
@@ -353,9 +358,11 @@ impl Rules {
                 &format!(r"(?i)\bforeach\s*\(\s*(?:{php_src})[^)]*?\bas\s+(\$\w+)(?:\s*=>\s*(\$\w+))?"),
             )?,
             var: re("var", r"\$[A-Za-z_]\w*")?,
+            ident: re("ident", r"\b[A-Za-z_]\w*\b")?,
+            plain_assign: re("plain_assign", r"\b([A-Za-z_]\w*)\s*=\s*([^;=\n:][^;\n:]*)")?,
             assembled: re(
                 "assembled",
-                r#"(?i)(\$[A-Za-z_]\w*)\s*=\s*(?:(?:['"][\w\\]+['"]\s*\.\s*)+['"][\w\\]+['"]|(?:str_rot13|base64_decode|strrev|hex2bin|gzinflate|urldecode|chr)\s*\(|"(?:\\x[0-9a-f]{2}|\\[0-7]{3}){2,}[^"]*")"#,
+                r#"(?i)(\$[A-Za-z_]\w*)\s*=\s*(?:(?:['"][\w\\]+['"]\s*\.\s*)+['"][\w\\]+['"]|(?:str_rot13|base64_decode|strrev|hex2bin|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|chr|implode|join|pack|convert_uudecode)\s*\(|"(?:\\x[0-9a-f]{2}|\\[0-7]{3}){2,}[^"]*")"#,
             )?,
             preg: re("preg", r#"(?i)\b(?:preg_replace|preg_filter|mb_ereg_replace)\s*\(\s*(['"])"#)?,
         })
@@ -408,7 +415,11 @@ impl Rules {
         // The regex runs only when a literal every match of it starts with is in the file.
         let has_src = src
             .is_some_and(|s| s.gate.as_ref().is_none_or(|g| g.iter().any(|&n| present[n])) && s.regex.is_match(code));
-        let (tainted, direct) = if lang == Lang::Php && has_src { self.taint(code) } else { Default::default() };
+        let (tainted, direct) = match (lang, has_src) {
+            (_, false) => Default::default(),
+            (Lang::Php, true) => self.taint(code),
+            (_, true) => self.taint_plain(code, src),
+        };
         let ctx = Ctx { code, lang, src, has_src, tainted: &tainted, direct: &direct };
         // Lines of the file itself: the comments blanked in `code` held line breaks. The rules
         // read code as bytes, and so do its lines.
@@ -488,8 +499,31 @@ impl Rules {
 
     /// Whether `args` holds request input, directly or through a tainted variable.
     fn carries_request(&self, args: &[u8], ctx: &Ctx<'_>) -> bool {
+        let vars = if ctx.lang == Lang::Php { &self.var } else { &self.ident };
         ctx.src.is_some_and(|s| s.is_in(args))
-            || !ctx.tainted.is_empty() && self.var.find_iter(args).any(|v| ctx.tainted.contains(v.as_bytes()))
+            || !ctx.tainted.is_empty() && vars.find_iter(args).any(|v| ctx.tainted.contains(v.as_bytes()))
+    }
+
+    /// Variables of ASP, ASP.NET or JSP code assigned from request input, directly or from
+    /// one so assigned (`String c = request.getParameter("c"); … new ProcessBuilder(…, c)`).
+    /// Both sets are the same: these languages are checked for request input in calls only.
+    fn taint_plain<'c>(&self, code: &'c [u8], src: Option<&Source>) -> (HashSet<&'c [u8]>, HashSet<&'c [u8]>) {
+        let Some(src) = src else { return Default::default() };
+        let assigns: Vec<(&[u8], &[u8])> = self
+            .plain_assign
+            .captures_iter(code)
+            .filter_map(|c| Some((c.get(1)?.as_bytes(), c.get(2)?.as_bytes())))
+            .collect();
+        let mut tainted: HashSet<&[u8]> = assigns.iter().filter(|(_, rhs)| src.is_in(rhs)).map(|(v, _)| *v).collect();
+        let second: Vec<&[u8]> = assigns
+            .iter()
+            .filter(|(v, rhs)| {
+                !tainted.contains(v) && self.ident.find_iter(rhs).any(|w| tainted.contains(w.as_bytes()))
+            })
+            .map(|(v, _)| *v)
+            .collect();
+        tainted.extend(second);
+        (tainted.clone(), tainted)
     }
 
     /// The callback argument of `func` is request input itself (not a lookup keyed by it),

@@ -48,6 +48,13 @@ fn php_one_liners_and_variants() {
         // The request made variables, and a variable called.
         ("php.extract-request-call", r#"<?php $a = $_POST; extract($a); $b($c); ?>"#),
         ("php.extract-request-call", r#"<?php extract($_REQUEST); @$f($p); ?>"#),
+        // Function names from implode; object injection into a class that evaluates; mb_ereg e.
+        ("php.assembled-call", r#"<?php $f = implode('', array('s','y','s','t','e','m')); $f($_GET['c']); ?>"#),
+        (
+            "php.unserialize-gadget",
+            r#"<?php class X { function __destruct() { eval($this->c); } } $o = unserialize($_POST['o']); ?>"#,
+        ),
+        ("php.mb-ereg-e", r#"<?php mb_ereg_replace('.*', $_REQUEST['p'], '', 'e'); ?>"#),
     ];
     for (rule, code) in cases {
         let f = high("shell.php", code.as_bytes());
@@ -119,6 +126,23 @@ fn asp_aspx_jsp_one_liners() {
             "a.jsp",
             "jsp.exec-request",
             r#"<% String c = request.getParameter("c"); new ProcessBuilder(request.getParameter("c")).start(); %>"#,
+        ),
+        // Through a variable set from the request; process arguments; a script engine.
+        ("a.asp", "asp.eval-variable", r#"<% Dim c : c = Request.Item("c") : ExecuteGlobal(c) %>"#),
+        (
+            "a.aspx",
+            "aspx.process-arguments-request",
+            r#"<% var p = new System.Diagnostics.Process(); p.StartInfo.FileName = "cmd.exe"; p.StartInfo.Arguments = "/c " + Request["c"]; p.Start(); %>"#,
+        ),
+        (
+            "a.jsp",
+            "jsp.exec-request",
+            r#"<% String c = request.getParameter("c"); String d = "-c"; Process p = new ProcessBuilder("sh", d, c).start(); %>"#,
+        ),
+        (
+            "a.jsp",
+            "jsp.script-eval-request",
+            r#"<% javax.script.ScriptEngine e = new javax.script.ScriptEngineManager().getEngineByName("js"); e.eval(request.getParameter("x")); %>"#,
         ),
         (
             "a.jsp",
@@ -227,6 +251,7 @@ system("ls -l $dir");
         // variables extracted from a database row; a callback kept in a variable.
         ("files.php", r#"<?php $h = fopen($_GET['f'], 'r'); $t = fopen($_GET['g'], "rb"); file_put_contents(__DIR__ . '/cache/' . md5($_GET['k']), $_POST['v']); ?>"#),
         ("reflect.php", r#"<?php $r = new ReflectionFunction($callback); echo $r->getNumberOfParameters(); $q = $_GET['q']; ?>"#),
+        ("session.php", r#"<?php class Cart { function __wakeup() { $this->n = count($this->items); } } $c = unserialize($_SESSION['cart']); $q = $_GET['q']; echo implode(', ', $tags); ?>"#),
         ("view.php", r#"<?php extract($row); $fmt = 'strtoupper'; echo $fmt($title); $id = (int) $_GET['id']; ?>"#),
         // A `$file` from the request in one function is not the `$file` another writes.
         ("media.php", &format!(
@@ -270,5 +295,33 @@ fn auto_prepended_loaders() {
     for conf in ["auto_prepend_file = none\n", "# php_value auto_prepend_file /tmp/x.png\n", "memory_limit = 256M\n"] {
         assert!(shells(".user.ini", conf.as_bytes()).is_empty(), "{conf}");
         assert!(shells(".htaccess", conf.as_bytes()).is_empty(), "{conf}");
+    }
+}
+
+/// Ordinary ASP, ASP.NET and JSP pages that read the request stay clean: a variable from the
+/// request is not executed, and what is executed is not from the request.
+#[test]
+fn ordinary_asp_aspx_jsp_stay_clean() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "page.asp",
+            r#"<% Dim id : id = CInt(Request.QueryString("id")) : Dim t : t = "Response.Write 1" : Execute(t) : Response.Write id %>"#,
+        ),
+        (
+            "run.aspx",
+            r#"<% var p = new System.Diagnostics.Process(); p.StartInfo.FileName = "backup.exe"; p.StartInfo.Arguments = "--quiet"; p.Start(); var n = Request["n"]; %>"#,
+        ),
+        (
+            "view.jsp",
+            r#"<% String q = request.getParameter("q"); out.println(org.owasp.encoder.Encode.forHtml(q)); Process p = new ProcessBuilder("date").start(); %>"#,
+        ),
+        (
+            "calc.jsp",
+            r#"<% javax.script.ScriptEngine e = new javax.script.ScriptEngineManager().getEngineByName("js"); Object r = e.eval("1 + 2"); String who = request.getParameter("who"); %>"#,
+        ),
+    ];
+    for (name, code) in cases {
+        let f = high(name, code.as_bytes());
+        assert!(f.is_empty(), "{name}: {f:#?}");
     }
 }

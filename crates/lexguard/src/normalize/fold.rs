@@ -470,7 +470,7 @@ pub(crate) fn is_invisible(c: char) -> bool {
         || is_combining_mark(c)
 }
 
-/// Traditional → simplified, from the generated OpenCC table.
+/// Traditional (and Japanese shinjitai) → simplified, from the generated OpenCC table.
 pub(crate) fn t2s(c: char) -> Option<char> {
     T2S.binary_search_by_key(&c, |&(t, _)| t).ok().map(|i| T2S[i].1)
 }

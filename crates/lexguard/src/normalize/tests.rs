@@ -434,3 +434,12 @@ fn utf8_of_a_char() {
     assert!(!is_utf8_of(b"A", 'a'));
     assert!(!is_utf8_of("丰".as_bytes(), '中'));
 }
+
+#[test]
+fn japanese_shinjitai_fold_and_chinese_characters_stay() {
+    assert_eq!(norm("百家楽 売春 薬 覚醒剤 黒社会"), "百家乐卖春药觉醒剂黑社会");
+    // Characters Chinese writes, which OpenCC also lists as shinjitai of older forms, stay.
+    for c in ["研究", "欠款", "新郎", "给予", "沙家浜", "萌", "翻译"] {
+        assert_eq!(norm(c), c);
+    }
+}

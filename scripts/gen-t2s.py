@@ -90,20 +90,26 @@ def read_dictionary(sdist: Path, path: str = DICT_PATH) -> str:
         return f.read().decode("utf-8")
 
 
-def parse(text: str) -> list[tuple[str, str]]:
-    table: dict[str, str] = {}
+def entries(text: str, path: str):
+    """`(key, first candidate)` of each `KEY<TAB>CANDIDATE ...` line (comments and blank lines
+    skipped; a line without a TAB or a candidate is an error naming the file and line)."""
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         try:
-            src, targets = line.split("\t", 1)
+            key, targets = line.split("\t", 1)
         except ValueError:
-            sys.exit(f"error: {DICT_PATH}:{lineno}: no TAB in {raw!r}")
+            sys.exit(f"error: {path}:{lineno}: no TAB in {raw!r}")
         candidates = targets.split()
         if not candidates:
-            sys.exit(f"error: {DICT_PATH}:{lineno}: no candidates in {raw!r}")
-        dst = candidates[0]
+            sys.exit(f"error: {path}:{lineno}: no candidates in {raw!r}")
+        yield lineno, key, candidates[0]
+
+
+def parse(text: str) -> list[tuple[str, str]]:
+    table: dict[str, str] = {}
+    for lineno, src, dst in entries(text, DICT_PATH):
         if len(src) != 1 or len(dst) != 1 or src == dst:
             continue
         if src in table and table[src] != dst:
@@ -121,20 +127,13 @@ def in_gb2312(c: str) -> bool:
 
 
 def add_shinjitai(pairs: list[tuple[str, str]], text: str) -> tuple[list[tuple[str, str]], int]:
+    t2s = dict(pairs)
     table = dict(pairs)
     added = 0
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
+    for _, jp, trad in entries(text, JP_PATH):
+        if len(jp) != 1 or len(trad) != 1 or jp in table:
             continue
-        try:
-            jp, targets = line.split("\t", 1)
-        except ValueError:
-            sys.exit(f"error: {JP_PATH}:{lineno}: no TAB in {raw!r}")
-        candidates = targets.split()
-        if len(jp) != 1 or not candidates or len(candidates[0]) != 1 or jp in table:
-            continue
-        simp = dict(pairs).get(candidates[0], candidates[0])
+        simp = t2s.get(trad, trad)
         if simp == jp or in_gb2312(jp) or not in_gb2312(simp):
             continue
         table[jp] = simp

@@ -74,7 +74,7 @@ pub enum DecompressError {
 
 /// Decompresses `content` (gzip: all its members, as `gzip -d` does), at most `limit` bytes.
 pub fn decompress(content: &[u8], how: Compression, limit: u64) -> Result<Vec<u8>, DecompressError> {
-    let mut out = Vec::with_capacity((content.len() * 4).min(limit as usize + 1));
+    let mut out = Vec::with_capacity(content.len().saturating_mul(4).min(usize::try_from(limit).unwrap_or(usize::MAX)));
     let cap = limit.saturating_add(1);
     match how {
         Compression::Gzip => MultiGzDecoder::new(content).take(cap).read_to_end(&mut out),
@@ -124,6 +124,7 @@ pub(crate) mod tests {
         let big = vec![b'a'; 100_000];
         let z = gz(&big);
         assert_eq!(decompress(&z, Compression::Gzip, 100_000).unwrap(), big);
+        assert_eq!(decompress(&z, Compression::Gzip, u64::MAX).unwrap(), big, "no limit");
         assert!(matches!(decompress(&z, Compression::Gzip, 99_999), Err(DecompressError::TooLarge(99_999))));
         let mut two = gz(b"first ");
         two.extend(gz(b"second"));

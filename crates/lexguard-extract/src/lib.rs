@@ -5,7 +5,8 @@
 //!   then detection (chardetng, with a TLD hint that defaults to `cn`); decoding with
 //!   encoding_rs (GB2312/GBK/GB18030, Big5, UTF-8, UTF-16, …).
 //! - HTML: text (inline elements joined, block elements separated by a line break), the title,
-//!   `alt`/`title` attributes, meta description and keywords, link `href`s; script and style
+//!   `alt`/`title`/`placeholder`/`aria-label` attributes and the words on buttons, meta
+//!   description and keywords and the Open Graph and Twitter card texts, link `href`s; script and style
 //!   bodies as separate segments. lol_html parses HTML; a tolerant tokenizer takes over for
 //!   markup lol_html rejects, for encodings it cannot read (UTF-16) and for templates
 //!   (`<?php … ?>`, `<% … %>`).
@@ -141,7 +142,8 @@ pub enum SegmentKind {
     Text,
     /// The document title.
     Title,
-    /// An attribute value (`alt`, `title`) or meta content (`description`, `keywords`).
+    /// An attribute value (`alt`, `title`, `placeholder`, `aria-label`, a button's `value`) or
+    /// meta content (`description`, `keywords`, `og:title`, … see [`is_indexed_meta`]).
     Attr {
         /// The attribute or meta name.
         name: String,
@@ -450,6 +452,25 @@ impl Extractor {
     }
 }
 
+/// Whether a `<meta>` of this name (or Open Graph property) carries text that search engines
+/// and link previews show: description and keywords, and the titles and descriptions of Open
+/// Graph and Twitter cards.
+pub fn is_indexed_meta(name: &str) -> bool {
+    matches!(
+        name,
+        "description"
+            | "keywords"
+            | "og:title"
+            | "og:description"
+            | "og:site_name"
+            | "twitter:title"
+            | "twitter:description"
+            | "application-name"
+            | "subject"
+            | "abstract"
+    )
+}
+
 /// Decodes `ranges` of `source` into one text, line breaks between them.
 fn join_ranges(
     source: &[u8],
@@ -511,12 +532,26 @@ fn build_segments(doc: &mut Extracted<'_>, doc_code_literals: bool) {
                 for a in &tag.attrs {
                     let Some(v) = a.value.clone() else { continue };
                     let kind = match (tag.name.as_str(), a.name.as_str()) {
-                        (_, "alt" | "title") => SegmentKind::Attr { name: a.name.clone() },
+                        // Text people see or hear: tooltips, image text, field hints, labels
+                        // read out by screen readers, the words on buttons.
+                        (_, "alt" | "title" | "placeholder" | "aria-label") => {
+                            SegmentKind::Attr { name: a.name.clone() }
+                        }
+                        ("input", "value")
+                            if tag.attr("type").and_then(|t| t.value.clone()).is_some_and(|t| {
+                                let t = &doc.source[t];
+                                [&b"submit"[..], b"button", b"reset"].iter().any(|v| t.eq_ignore_ascii_case(v))
+                            }) =>
+                        {
+                            SegmentKind::Attr { name: a.name.clone() }
+                        }
                         ("a" | "area", "href") | ("iframe" | "frame", "src") => SegmentKind::Url,
                         ("meta", "content") => {
-                            let Some(n) = tag.attr("name").and_then(|n| n.value.clone()) else { continue };
+                            // `name=` or, for Open Graph, `property=`.
+                            let named = tag.attr("name").or_else(|| tag.attr("property"));
+                            let Some(n) = named.and_then(|n| n.value.clone()) else { continue };
                             let n = String::from_utf8_lossy(&doc.source[n]).trim().to_ascii_lowercase();
-                            if n != "description" && n != "keywords" {
+                            if !is_indexed_meta(&n) {
                                 continue;
                             }
                             SegmentKind::Attr { name: n }

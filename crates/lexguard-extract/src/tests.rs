@@ -89,6 +89,23 @@ fn meta_and_script_style_segments() {
 }
 
 #[test]
+fn texts_people_see_in_attributes_and_link_previews() {
+    let page = br#"<meta property="og:title" content="OG"><meta name="twitter:description" content="TW"><meta name="viewport" content="width=device-width"><meta property="og:image" content="http://x/i.png">
+<input placeholder="PH"><button aria-label="AL">x</button><input type="Submit" value="GO"><input type="hidden" value="HID"><p data-x="DATA">t</p>"#;
+    let doc = extract_html(page, &Options::default());
+    let attr = |n: &str| seg(&doc, &SegmentKind::Attr { name: n.into() }).text.clone();
+    assert_eq!(
+        [attr("og:title"), attr("twitter:description"), attr("placeholder"), attr("aria-label"), attr("value")],
+        ["OG", "TW", "PH", "AL", "GO"]
+    );
+    // Not shown: the viewport, image URLs, hidden fields, data attributes.
+    let all: String = doc.segments.iter().map(|s| s.text.as_str()).collect();
+    for hidden in ["device-width", "i.png", "HID", "DATA"] {
+        assert!(!all.contains(hidden), "{hidden} in {all:?}");
+    }
+}
+
+#[test]
 fn utf16_pages_map_to_original_bytes() {
     let html = "<html><body><p>网上赌博</p></body></html>";
     let mut page = vec![0xFF, 0xFE];

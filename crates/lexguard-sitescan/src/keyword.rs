@@ -32,8 +32,9 @@ pub fn snippet(text: &str, range: std::ops::Range<usize>, n: usize) -> (String, 
     (format!("{b}{m}{a}"), hl)
 }
 
-/// Severity of a hit in a segment: block 4, review 2; one more in the title or meta
-/// keywords/description (stuffing), one less in code, scripts, URLs and styles.
+/// Severity of a hit in a segment: block 4, review 2; one more in the title or a meta tag
+/// search engines and link previews show (keywords, description, `og:title`, …: stuffing), one
+/// less in code, scripts, URLs and styles.
 fn severity(hit: &Hit, kind: &SegmentKind) -> u8 {
     let base: i32 = match hit.action {
         Action::Block => 4,
@@ -41,7 +42,7 @@ fn severity(hit: &Hit, kind: &SegmentKind) -> u8 {
     };
     let adj = match kind {
         SegmentKind::Title => 1,
-        SegmentKind::Attr { name } if name == "keywords" || name == "description" => 1,
+        SegmentKind::Attr { name } if lexguard_extract::is_indexed_meta(name) => 1,
         SegmentKind::Code | SegmentKind::Script | SegmentKind::Url | SegmentKind::Style => -1,
         _ => 0,
     };

@@ -528,3 +528,19 @@ fn precompressed_files_are_checked_decompressed() {
     assert_eq!(r["properties"]["decompressedRegion"]["startLine"], 3);
     assert_eq!(r["properties"]["compressed"], "gzip");
 }
+
+/// Link previews and search results show Open Graph and Twitter card texts: a hit there is
+/// stuffing, one severity up like the title's; field hints and button words are checked too.
+#[test]
+fn card_texts_and_field_hints_are_checked() {
+    let sev = |page: &str| {
+        let f = scanner().scan_bytes("a.html", page.as_bytes());
+        of_kind(&f, Kind::Keyword).first().map(|f| f.severity)
+    };
+    let body = sev("<p>网上赌博</p>").expect("body hit");
+    assert_eq!(sev(r#"<meta property="og:title" content="网上赌博">"#), Some(body + 1));
+    assert_eq!(sev(r#"<meta name="twitter:description" content="网上赌博">"#), Some(body + 1));
+    assert_eq!(sev(r#"<input placeholder="网上赌博">"#), Some(body));
+    assert_eq!(sev(r#"<input type="submit" value="网上赌博">"#), Some(body));
+    assert_eq!(sev(r#"<input type="hidden" value="网上赌博">"#), None);
+}

@@ -151,6 +151,9 @@ enum Args {
     Callback,
     /// The call's first argument is request input itself.
     First,
+    /// The match's last variable was set from request input (a statement without
+    /// parentheses: ASP's `ExecuteGlobal c`).
+    Variable,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -328,6 +331,7 @@ impl Rules {
                     Some("request") => Args::Request,
                     Some("callback") => Args::Callback,
                     Some("first") => Args::First,
+                    Some("variable") => Args::Variable,
                     Some(a) => return Err(RuleError(format!("webshell rule {}: unknown args {a:?}", spec.id))),
                 },
                 unless: spec.unless.as_deref().map(|u| re(&spec.id, u)).transpose()?,
@@ -472,6 +476,12 @@ impl Rules {
             }
             match rule.args {
                 Args::None => return Some((m.start(), m.end(), None)),
+                Args::Variable => {
+                    let vars = if ctx.lang == Lang::Php { &self.var } else { &self.ident };
+                    if vars.find_iter(m.as_bytes()).last().is_some_and(|v| ctx.tainted.contains(v.as_bytes())) {
+                        return Some((m.start(), m.end(), None));
+                    }
+                }
                 Args::Request | Args::Callback | Args::First => {
                     let open = m.end() - 1;
                     if ctx.code.get(open) != Some(&b'(') {

@@ -129,6 +129,8 @@ fn asp_aspx_jsp_one_liners() {
         ),
         // Through a variable set from the request; process arguments; a script engine.
         ("a.asp", "asp.eval-variable", r#"<% Dim c : c = Request.Item("c") : ExecuteGlobal(c) %>"#),
+        ("a.asp", "asp.eval-variable-statement", r#"<% Dim c : c = Request.Item("c") : ExecuteGlobal c %>"#),
+        ("a.asp", "asp.eval-variable-statement", "<%\r\nx = Request.Form(\"x\")\r\nExecute x\r\n%>"),
         (
             "a.aspx",
             "aspx.process-arguments-request",
@@ -305,7 +307,7 @@ fn ordinary_asp_aspx_jsp_stay_clean() {
     let cases: &[(&str, &str)] = &[
         (
             "page.asp",
-            r#"<% Dim id : id = CInt(Request.QueryString("id")) : Dim t : t = "Response.Write 1" : Execute(t) : Response.Write id %>"#,
+            r#"<% Dim id : id = CInt(Request.QueryString("id")) : Dim t : t = "Response.Write 1" : Execute(t) : Execute t : Response.Write id %>"#,
         ),
         (
             "run.aspx",

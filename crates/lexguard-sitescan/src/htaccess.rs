@@ -139,7 +139,9 @@ pub fn check(text: &str, sites: &Sites) -> Vec<(Finding, Range<usize>)> {
                     out.extend(finding(cond, target, d.range.clone(), text, sites));
                 }
             }
-            name if name.starts_with("<if") || name.starts_with("<elseif") => {
+            // `<If "expr">`, `<ElseIf "expr">` (not `<IfModule>`, `<IfDefine>`: no condition
+            // on the request, and their ends are not `</If>`).
+            "<if" | "<elseif" => {
                 let expr = text[d.range.clone()].trim_end_matches('>');
                 let negated = expr.contains("!~") || expr.contains("!=");
                 ifs.push(spider_in(expr).filter(|_| !negated).map(|(h, s)| (h, s, d.range.start)));
@@ -218,6 +220,9 @@ mod tests {
         assert_eq!(rules(t).len(), 1);
         let t = "<If \"req('User-Agent') =~ /Googlebot/\">\nRewriteRule .* http://spam.cc/ [R,L]\n</If>";
         assert_eq!(rules(t).len(), 1);
+        // Inside module guards, which close with their own tags; after the block, nothing.
+        let t = "<IfModule mod_alias.c>\n<If \"%{HTTP_USER_AGENT} =~ /baidu/\">\n<IfModule mod_rewrite.c>\nRedirect / http://spam.cc/\n</IfModule>\n</If>\n</IfModule>\nRedirect /old http://other.cc/\n";
+        assert_eq!(rules(t).len(), 1, "{:?}", rules(t));
     }
 
     #[test]

@@ -524,8 +524,9 @@ fn precompressed_files_are_checked_decompressed() {
     assert!(text(Format::Csv).lines().nth(1).unwrap().ends_with(",gzip"));
     let sarif: serde_json::Value = serde_json::from_str(&text(Format::Sarif)).unwrap();
     let r = &sarif["runs"][0]["results"][0];
-    assert!(r["locations"][0]["physicalLocation"]["region"].get("startLine").is_none());
+    assert!(r["locations"][0]["physicalLocation"].get("region").is_none(), "{r}");
     assert_eq!(r["properties"]["decompressedRegion"]["startLine"], 3);
+    assert!(r["properties"]["decompressedRegion"]["snippet"]["text"].as_str().unwrap().contains("网上赌博"));
     assert_eq!(r["properties"]["compressed"], "gzip");
 }
 

@@ -141,8 +141,9 @@ pub fn result(f: &Finding) -> Value {
     fp.update([0]);
     fp.update(f.snippet.as_deref().or(f.sha256.as_deref()).unwrap_or("").as_bytes());
     let mut region = serde_json::Map::new();
-    // In a precompressed file, lines and offsets are those of its decompressed content: they
-    // go into the properties, and the region holds the snippet alone.
+    // In a precompressed file, lines, offsets and the snippet are those of its decompressed
+    // content: they go into the properties, and the location has no region (SARIF's regions
+    // are of the artifact's own bytes, and need a line or an offset).
     let mut decompressed = serde_json::Map::new();
     let place = if f.compressed.is_some() { &mut decompressed } else { &mut region };
     if let Some(l) = f.line {
@@ -156,7 +157,7 @@ pub fn result(f: &Finding) -> Value {
         place.insert("byteLength".into(), json!(s.bytes[1].saturating_sub(s.bytes[0])));
     }
     if let Some(s) = &f.snippet {
-        region.insert("snippet".into(), json!({ "text": s }));
+        place.insert("snippet".into(), json!({ "text": s }));
     }
     let (u, relative) = uri_of(&raw_path(f));
     let mut phys = json!({ "artifactLocation": { "uri": u } });

@@ -603,7 +603,7 @@ impl Rules {
         memchr::memmem::find_iter(window, v.as_bytes()).any(|i| {
             let rest = &window[i + v.len()..];
             let rest = rest.trim_ascii_start();
-            rest.starts_with(b"=") && !rest.starts_with(b"==") && {
+            rest.starts_with(b"=") && !rest.starts_with(b"==") && !rest.starts_with(b"=>") && {
                 let rhs = &rest[1..];
                 let end = memchr::memchr(b';', rhs).unwrap_or(rhs.len());
                 ctx.src.is_some_and(|s| s.is_in(&rhs[..end]))

@@ -26,7 +26,7 @@ use lexguard_extract::html::{self, Attr, Event, Tag, TextKind};
 use lexguard_extract::{Escapes, Extracted, unescape};
 use regex::Regex;
 
-use crate::finding::{FileSpan, Finding, Kind};
+use crate::finding::{Finding, Kind};
 use crate::lines::Lines;
 use crate::walk::absolute_lexical;
 
@@ -1275,9 +1275,7 @@ pub fn check_markup(
         let mut severity = 0;
         for b in blocks {
             let mut f = block_finding(&b, "darklink:hidden-link", filter, None);
-            let orig = doc.orig_range(b.range.clone());
-            f.line = Some(lines.line(orig.start));
-            f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
+            f.place(doc.orig_range(b.range.clone()), &lines);
             severity = severity.max(f.severity);
             out.push(f);
         }
@@ -1286,9 +1284,7 @@ pub fn check_markup(
         for ev in &doc.events {
             if let Event::Start(tag) = ev {
                 if let Some(mut f) = meta_redirect(tag, &value, sites) {
-                    let orig = doc.orig_range(tag.range.clone());
-                    f.line = Some(lines.line(orig.start));
-                    f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
+                    f.place(doc.orig_range(tag.range.clone()), &lines);
                     out.push(f);
                 }
             }
@@ -1302,14 +1298,12 @@ pub fn check_markup(
             _ => continue,
         };
         let (text, map) = doc.decode(range, Escapes::NONE);
-        let redirects = match ev {
-            Event::Text { .. } => script_redirects(&text, sites),
-            _ => Vec::new(),
+        let found = match ev {
+            Event::Text { .. } => scripts.check_page_script(&text, sites, filter),
+            _ => scripts.check(&text, sites, filter),
         };
-        for (mut f, at) in scripts.check(&text, sites, filter).into_iter().chain(redirects) {
-            let orig = map.to_orig(at.clone());
-            f.line = Some(lines.line(orig.start));
-            f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
+        for (mut f, at) in found {
+            f.place(map.to_orig(at), &lines);
             out.push(f);
         }
     }
@@ -1378,6 +1372,19 @@ impl ScriptCheck {
                 r#"(?i)header\s*\(\s*['"]location|window\s*\.\s*location|(?:top|self|document)\s*\.\s*location|location\s*\.\s*(?:href|replace)|document\s*\.\s*write|file_get_contents\s*\(\s*['"]https?:|curl_exec|(?:include|require)(?:_once)?\s*\(?\s*['"]https?:|readfile\s*\(\s*['"]https?:|\becho\s|\bprint\s|response\s*\.\s*(?:redirect|write|sendredirect)|http-equiv\s*=\s*['"]?refresh"#,
             ),
         }
+    }
+
+    /// Findings in a script the browser runs (a page's or a `.js` file's): those of
+    /// [`ScriptCheck::check`], then the redirects of every visitor ([`script_redirects`]).
+    pub fn check_page_script(
+        &self,
+        text: &str,
+        sites: &Sites,
+        filter: &Filter,
+    ) -> Vec<(Finding, std::ops::Range<usize>)> {
+        let mut found = self.check(text, sites, filter);
+        found.extend(script_redirects(text, sites));
+        found
     }
 
     /// Findings in a script or server code text, each with its range in `text`.

@@ -111,9 +111,9 @@ pub struct Finding {
     /// The evidence copy, relative to the evidence directory's `objects/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
-    /// Set (`gzip`) when the finding is in the decompressed content of a precompressed file
-    /// (`page.html.gz`, `logo.svgz`): its line, column, span, snippet and hits are those of
-    /// that content.
+    /// Set (`gzip`, `br`) when the finding is in the decompressed content of a precompressed
+    /// file (`page.html.gz`, `logo.svgz`, `app.js.br`): its line, column, span, snippet and hits
+    /// are those of that content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compressed: Option<String>,
     /// Keyword hits (spans: `bytes` in the file, `chars`/`utf16` in the field's decoded text).
@@ -155,6 +155,12 @@ impl Finding {
             loc.push_str(&format!(":{l}"));
         }
         loc
+    }
+
+    /// Places the finding at bytes `at` of its file: the span, and the line of its start.
+    pub(crate) fn place(&mut self, at: std::ops::Range<usize>, lines: &crate::lines::Lines<'_>) {
+        self.line = Some(lines.line(at.start));
+        self.span = Some(FileSpan { bytes: [at.start, at.end] });
     }
 
     /// Sets the message.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use lexguard::{Action, Filter, Hit};
 use lexguard_extract::{Extracted, Segment, SegmentKind};
 
-use crate::finding::{FileSpan, Finding, Kind};
+use crate::finding::{Finding, Kind};
 use crate::lines::Lines;
 
 /// Hits kept per finding (the rest are counted in the message).
@@ -211,8 +211,7 @@ fn first_finding(
     let (snip, hl) = snippet(&seg.text, text_range, 30);
     let mut f = Finding::new(Kind::Keyword, format!("keyword:{cat}"), 1);
     f.category = Some(cat.to_string());
-    f.line = Some(lines.line(orig.start));
-    f.span = Some(FileSpan { bytes: [orig.start, orig.end] });
+    f.place(orig, lines);
     f.snippet = Some(snip);
     f.highlight = Some(hl);
     f

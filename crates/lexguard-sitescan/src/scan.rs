@@ -545,20 +545,13 @@ impl Scanner {
     /// bytes: when it is not UTF-8, its ASCII view is read (directives and URLs are ASCII; any
     /// other byte becomes `?`), so that offsets stay those of the file.
     fn htaccess_cloaking(&self, content: &[u8], out: &mut Vec<Finding>) {
-        match simdutf8::basic::from_utf8(content) {
-            Ok(text) => self.htaccess_findings(text, content, out),
-            Err(_) => {
-                let ascii: String = content.iter().map(|&b| if b.is_ascii() { b as char } else { '?' }).collect();
-                self.htaccess_findings(&ascii, content, out);
-            }
-        }
-    }
-
-    fn htaccess_findings(&self, text: &str, content: &[u8], out: &mut Vec<Finding>) {
+        let text: std::borrow::Cow<'_, str> = match simdutf8::basic::from_utf8(content) {
+            Ok(text) => text.into(),
+            Err(_) => content.iter().map(|&b| if b.is_ascii() { b as char } else { '?' }).collect::<String>().into(),
+        };
         let lines = Lines::new(content, encoding_rs::UTF_8);
-        for (mut f, at) in htaccess::check(text, &self.sites) {
-            f.line = Some(lines.line(at.start));
-            f.span = Some(crate::finding::FileSpan { bytes: [at.start, at.end] });
+        for (mut f, at) in htaccess::check(&text, &self.sites) {
+            f.place(at, &lines);
             out.push(f);
         }
     }
@@ -569,11 +562,8 @@ impl Scanner {
     fn script_links(&self, content: &[u8], charset: &lexguard_extract::Charset, out: &mut Vec<Finding>) -> usize {
         let lines = Lines::new(content, charset.encoding);
         let mut check = |text: &str, orig_of: &dyn Fn(std::ops::Range<usize>) -> std::ops::Range<usize>| {
-            let redirects = darklink::script_redirects(text, &self.sites);
-            for (mut f, at) in self.scripts.check(text, &self.sites, &self.filter).into_iter().chain(redirects) {
-                let orig = orig_of(at);
-                f.line = Some(lines.line(orig.start));
-                f.span = Some(crate::finding::FileSpan { bytes: [orig.start, orig.end] });
+            for (mut f, at) in self.scripts.check_page_script(text, &self.sites, &self.filter) {
+                f.place(orig_of(at), &lines);
                 out.push(f);
             }
         };

@@ -10,7 +10,7 @@ use memchr::memmem::Finder;
 use regex::bytes::Regex;
 use serde::Deserialize;
 
-use crate::finding::{FileSpan, Finding, Kind};
+use crate::finding::{Finding, Kind};
 use crate::lines::Lines;
 use crate::needles::Needles;
 
@@ -1012,8 +1012,7 @@ fn finding(
 ) -> Finding {
     let mut f = Finding::new(Kind::Webshell, format!("webshell:{}", rule.id), rule.severity);
     f.category = Some(rule.class.clone());
-    f.line = Some(lines.line(start));
-    f.span = Some(FileSpan { bytes: [start, end.max(start)] });
+    f.place(start..end.max(start), lines);
     let shown_end = end.max(start).min(start + 200).min(code.len());
     let snip = String::from_utf8_lossy(&code[start.min(code.len())..shown_end]).replace(['\n', '\r', '\t'], " ");
     f.highlight = Some([0, snip.len()]);

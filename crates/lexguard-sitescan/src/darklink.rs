@@ -292,8 +292,9 @@ struct HiddenRules {
 }
 
 impl HiddenRules {
-    /// Adds the hiding rules of a style sheet; `origin` names an external one.
-    fn add_css(&mut self, css: &str, origin: Option<&str>) {
+    /// Adds the hiding rules of a style sheet; `origin` names an external one. Returns the
+    /// stylesheets it imports ([`css_imports`]), read from the same text without comments.
+    fn add_css(&mut self, css: &str, origin: Option<&str>) -> Vec<String> {
         let css = without_comments(css);
         for (sel, decls) in screen_rules(&css) {
             let Some(reason) = hide_reason(decls) else { continue };
@@ -326,6 +327,7 @@ impl HiddenRules {
                 }
             }
         }
+        css_imports(&css)
     }
 
     fn is_empty(&self) -> bool {
@@ -341,7 +343,7 @@ impl HiddenRules {
             return;
         }
         let mut scope = LoadScope::new(js);
-        let mut elements = ElementVars::default();
+        let mut elements = Assignments::default();
         for c in SCRIPT_HIDE.captures_iter(js) {
             // The statement, without the character before a variable.
             let m = c.get(0).expect("the whole match");
@@ -352,10 +354,12 @@ impl HiddenRules {
             let (kind, name) = match (c.get(1), c.get(2), c.get(3), c.get(4)) {
                 (Some(id), ..) => ("#", id.as_str()),
                 (None, Some(k), Some(n), _) => (k.as_str(), n.as_str()),
-                (None, None, None, Some(var)) => match elements.before(js, var.as_str(), var.start()) {
-                    Some(found) => found,
-                    None => continue,
-                },
+                (None, None, None, Some(var)) => {
+                    match elements.before(var.as_str(), var.start(), || element_assignments(js)) {
+                        Some(found) => found,
+                        None => continue,
+                    }
+                }
                 _ => continue,
             };
             let stmt: String =
@@ -400,35 +404,48 @@ static SCRIPT_ELEMENT_VAR: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the element-variable pattern")
 });
 
-/// The variables of a script given an element (`var o = document.getElementById('lk')`), by
-/// name, in order, with the selector's kind (`#`, `.`) and name: read in one pass when a hiding
-/// statement names a variable.
-#[derive(Default)]
-struct ElementVars<'j>(Option<HashMap<&'j str, Vec<ElementVar<'j>>>>);
+/// What a script gives its variables, by name, in order of position: indexed in one pass on
+/// the first question (most scripts have no statement that asks).
+struct Assignments<'j, T>(Option<HashMap<&'j str, Vec<(usize, T)>>>);
 
-/// Where a variable is given an element, and the element's selector kind and name.
-type ElementVar<'j> = (usize, &'j str, &'j str);
+impl<T> Default for Assignments<'_, T> {
+    fn default() -> Self {
+        Assignments(None)
+    }
+}
 
-impl<'j> ElementVars<'j> {
-    /// The element last given to `name` before byte `at` of `js`.
-    fn before(&mut self, js: &'j str, name: &str, at: usize) -> Option<(&'j str, &'j str)> {
+impl<'j, T: Copy> Assignments<'j, T> {
+    /// The value last given to `name` before byte `at`; `index` lists every assignment of the
+    /// script (name, where, value), and is called on the first question only.
+    fn before<I>(&mut self, name: &str, at: usize, index: impl FnOnce() -> I) -> Option<T>
+    where
+        I: IntoIterator<Item = (&'j str, usize, T)>,
+    {
         let all = self.0.get_or_insert_with(|| {
-            let mut all: HashMap<&str, Vec<ElementVar<'j>>> = HashMap::new();
-            for e in SCRIPT_ELEMENT_VAR.captures_iter(js) {
-                let v = e.get(1).expect("the variable");
-                let (kind, sel) = match (e.get(2), e.get(3), e.get(4)) {
-                    (Some(id), ..) => ("#", id.as_str()),
-                    (None, Some(k), Some(n)) => (k.as_str(), n.as_str()),
-                    _ => continue,
-                };
-                all.entry(v.as_str()).or_default().push((v.start(), kind, sel));
+            let mut all: HashMap<&str, Vec<(usize, T)>> = HashMap::new();
+            for (n, pos, v) in index() {
+                all.entry(n).or_default().push((pos, v));
             }
             all
         });
         let seen = all.get(name)?;
-        let i = seen.partition_point(|&(pos, ..)| pos < at);
-        i.checked_sub(1).map(|i| (seen[i].1, seen[i].2))
+        let i = seen.partition_point(|&(pos, _)| pos < at);
+        i.checked_sub(1).map(|i| seen[i].1)
     }
+}
+
+/// Every variable of `js` given an element (`var o = document.getElementById('lk')`): the
+/// name, where, and the selector's kind (`#`, `.`) and name.
+fn element_assignments(js: &str) -> impl Iterator<Item = (&str, usize, (&str, &str))> {
+    SCRIPT_ELEMENT_VAR.captures_iter(js).filter_map(|e| {
+        let v = e.get(1).expect("the variable");
+        let found = match (e.get(2), e.get(3), e.get(4)) {
+            (Some(id), ..) => ("#", id.as_str()),
+            (None, Some(k), Some(n)) => (k.as_str(), n.as_str()),
+            _ => return None,
+        };
+        Some((v.as_str(), v.start(), found))
+    })
 }
 
 /// Where the statements of a script run: whether byte `at` runs as the page loads ([`at`]:
@@ -597,13 +614,9 @@ static IMPORT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the @import pattern")
 });
 
-/// The stylesheets a stylesheet imports, in order: its `@import` rules, which count only
-/// before its first rule block (browsers ignore later ones).
+/// The stylesheets a stylesheet (without its comments) imports, in order: its `@import`
+/// rules, which count only before its first rule block (browsers ignore later ones).
 fn css_imports(css: &str) -> Vec<String> {
-    if !IMPORT.is_match(css) {
-        return Vec::new();
-    }
-    let css = without_comments(css);
     let prelude = &css[..css.find('{').unwrap_or(css.len())];
     IMPORT
         .captures_iter(prelude)
@@ -735,8 +748,7 @@ impl Stylesheets {
             }
             let css = lexguard_extract::decode_text(&buf, None).text;
             let mut rules = HiddenRules::default();
-            rules.add_css(&css, Some(display));
-            let imports = css_imports(&css);
+            let imports = rules.add_css(&css, Some(display));
             (!rules.is_empty() || !imports.is_empty()).then(|| Arc::new(Sheet { rules: Arc::new(rules), imports }))
         };
         let cell = {
@@ -876,11 +888,10 @@ fn hidden_blocks(
     for ev in events {
         match ev {
             Event::Text { range, kind: TextKind::Style } => {
-                let css = text_of(range.clone());
+                let imports = rules.add_css(&text_of(range.clone()), None);
                 if styles.is_some() {
-                    page_imports.extend(css_imports(&css));
+                    page_imports.extend(imports);
                 }
-                rules.add_css(&css, None);
             }
             Event::Text { range, kind: TextKind::Script } => rules.add_script(&text_of(range.clone())),
             _ => {}
@@ -1165,29 +1176,12 @@ static STRING_ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?:^|[^\w$.])([A-Za-z_$][\w$]*)\s*=\s*["']([^"'\s]+)["']"#).expect("the assignment pattern")
 });
 
-/// The string literals assigned to variables in a script, by name, in order: read in one pass
-/// when a redirect names a variable.
-#[derive(Default)]
-struct StringAssignments<'j>(Option<HashMap<&'j str, Vec<(usize, &'j str)>>>);
-
-impl<'j> StringAssignments<'j> {
-    /// The literal last assigned to `name` before byte `at` of `js`.
-    fn before(&mut self, js: &'j str, name: &str, at: usize) -> Option<&'j str> {
-        if matches!(name, "this" | "null" | "undefined" | "true" | "false" | "location") {
-            return None;
-        }
-        let all = self.0.get_or_insert_with(|| {
-            let mut all: HashMap<&str, Vec<(usize, &str)>> = HashMap::new();
-            for c in STRING_ASSIGNMENT.captures_iter(js) {
-                let (n, v) = (c.get(1).expect("name"), c.get(2).expect("value"));
-                all.entry(n.as_str()).or_default().push((n.start(), v.as_str()));
-            }
-            all
-        });
-        let seen = all.get(name)?;
-        let i = seen.partition_point(|&(pos, _)| pos < at);
-        i.checked_sub(1).map(|i| seen[i].1)
-    }
+/// Every simple assignment of a string literal in `js`: the name, where, the literal.
+fn string_assignments(js: &str) -> impl Iterator<Item = (&str, usize, &str)> {
+    STRING_ASSIGNMENT.captures_iter(js).map(|c| {
+        let (n, v) = (c.get(1).expect("name"), c.get(2).expect("value"));
+        (n.as_str(), n.start(), v.as_str())
+    })
 }
 
 /// Redirects a page's script makes of every visitor to an outside host: a statement that
@@ -1200,15 +1194,21 @@ pub fn script_redirects(js: &str, sites: &Sites) -> Vec<(Finding, std::ops::Rang
         return out;
     }
     let mut scope = LoadScope::with_timers(js);
-    let mut assigned = StringAssignments::default();
+    // The string literals the script gives its variables, for `location = u`.
+    let mut assigned = Assignments::default();
     for c in SCRIPT_REDIRECT.captures_iter(js) {
         let m = c.get(0).expect("the whole match");
         let url = match (c.get(1).or_else(|| c.get(3)), c.get(2).or_else(|| c.get(4))) {
             (Some(u), _) => u.as_str(),
-            (None, Some(var)) => match assigned.before(js, var.as_str(), m.start()) {
-                Some(u) => u,
-                None => continue,
-            },
+            // (Words that are no variable a string was given.)
+            (None, Some(var))
+                if !matches!(var.as_str(), "this" | "null" | "undefined" | "true" | "false" | "location") =>
+            {
+                match assigned.before(var.as_str(), m.start(), || string_assignments(js)) {
+                    Some(u) => u,
+                    None => continue,
+                }
+            }
             _ => continue,
         };
         let Some(host) = sites.outside_host(url).filter(|h| !is_analytics(h)) else { continue };
@@ -1773,9 +1773,10 @@ mod tests {
     #[test]
     fn imports_are_read_from_the_prelude() {
         let css = "@charset 'utf-8'; /* @import 'c.css'; */\n@IMPORT url( 'a.css' ) print;@import \"b.css\";\n@import url(d.css);\n.x{} @import 'e.css';";
-        assert_eq!(css_imports(css), ["a.css", "b.css", "d.css"]);
-        assert!(css_imports(".x { display: none }").is_empty());
-        assert!(css_imports("@import url();").is_empty());
+        let imports = |css: &str| HiddenRules::default().add_css(css, None);
+        assert_eq!(imports(css), ["a.css", "b.css", "d.css"]);
+        assert!(imports(".x { display: none }").is_empty());
+        assert!(imports("@import url();").is_empty());
     }
 
     #[test]

@@ -87,28 +87,35 @@ fn split_args(line: &str) -> Vec<&str> {
     out
 }
 
-/// What a spider condition names: the header and the spider, as written.
-fn spider_in(expr: &str) -> Option<(String, String)> {
+/// A condition on the request that names a spider or search site.
+#[derive(Clone)]
+struct Spider {
+    /// The header tested, as written.
+    header: String,
+    /// The spider or site named, as written.
+    name: String,
+    /// Where the condition starts in the text.
+    at: usize,
+}
+
+/// The spider condition of `expr`, starting at byte `at` of the text, if it is one.
+fn spider_in(expr: &str, at: usize) -> Option<Spider> {
     let h = REQUEST_HEADER.find(expr)?;
     let s = SPIDER.find(&expr[h.end()..]).or_else(|| SPIDER.find(&expr[..h.start()]))?;
-    Some((h.as_str().to_string(), s.as_str().to_string()))
+    Some(Spider { header: h.as_str().to_string(), name: s.as_str().to_string(), at })
 }
 
 /// The cloaking findings of an `.htaccess` file's text, each with its range in `text`.
 pub fn check(text: &str, sites: &Sites) -> Vec<(Finding, Range<usize>)> {
-    let lower = text.to_ascii_lowercase();
-    if !(lower.contains("http_user_agent")
-        || lower.contains("http_referer")
-        || lower.contains("user-agent")
-        || lower.contains("referer"))
-    {
+    // Every spider condition tests one of these headers.
+    if !REQUEST_HEADER.is_match(text) {
         return Vec::new();
     }
     let mut out = Vec::new();
-    // The spider conditions met since the last `RewriteRule`: header, spider, where.
-    let mut conds: Vec<(String, String, usize)> = Vec::new();
+    // The spider conditions met since the last `RewriteRule`.
+    let mut conds: Vec<Spider> = Vec::new();
     // The open `<If>` blocks: the spider each names, if any.
-    let mut ifs: Vec<Option<(String, String, usize)>> = Vec::new();
+    let mut ifs: Vec<Option<Spider>> = Vec::new();
     for d in directives(text) {
         match d.name.as_str() {
             "rewritecond" => {
@@ -117,9 +124,7 @@ pub fn check(text: &str, sites: &Sites) -> Vec<(Finding, Range<usize>)> {
                 if pattern.starts_with('!') {
                     continue;
                 }
-                if let Some((h, s)) = spider_in(&format!("{test} {pattern}")) {
-                    conds.push((h, s, d.range.start));
-                }
+                conds.extend(spider_in(&format!("{test} {pattern}"), d.range.start));
             }
             "rewriterule" => {
                 let target = d.args.get(1).copied().unwrap_or("-");
@@ -144,7 +149,7 @@ pub fn check(text: &str, sites: &Sites) -> Vec<(Finding, Range<usize>)> {
             "<if" | "<elseif" => {
                 let expr = text[d.range.clone()].trim_end_matches('>');
                 let negated = expr.contains("!~") || expr.contains("!=");
-                ifs.push(spider_in(expr).filter(|_| !negated).map(|(h, s)| (h, s, d.range.start)));
+                ifs.push(spider_in(expr, d.range.start).filter(|_| !negated));
             }
             // The other branch (after `</If>`): not the spiders.
             "<else>" => ifs.push(None),
@@ -159,7 +164,7 @@ pub fn check(text: &str, sites: &Sites) -> Vec<(Finding, Range<usize>)> {
 
 /// The finding for a rule sending what `cond` names to `target`, if that is anywhere.
 fn finding(
-    (header, spider, from): (String, String, usize),
+    Spider { header, name: spider, at: from }: Spider,
     target: &str,
     rule: Range<usize>,
     text: &str,

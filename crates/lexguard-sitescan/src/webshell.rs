@@ -419,12 +419,14 @@ impl Rules {
         // The regex runs only when a literal every match of it starts with is in the file.
         let has_src = src
             .is_some_and(|s| s.gate.as_ref().is_none_or(|g| g.iter().any(|&n| present[n])) && s.regex.is_match(code));
-        let (tainted, direct) = match (lang, has_src) {
+        let (tainted, php_direct) = match (lang, has_src) {
             (_, false) => Default::default(),
             (Lang::Php, true) => self.taint(code),
-            (_, true) => self.taint_plain(code, src),
+            (_, true) => (self.taint_plain(code, src), HashSet::new()),
         };
-        let ctx = Ctx { code, lang, src, has_src, tainted: &tainted, direct: &direct };
+        // Outside PHP every tainted variable holds request input as it is (see `taint_plain`).
+        let direct = if lang == Lang::Php { &php_direct } else { &tainted };
+        let ctx = Ctx { code, lang, src, has_src, tainted: &tainted, direct };
         // Lines of the file itself: the comments blanked in `code` held line breaks. The rules
         // read code as bytes, and so do its lines.
         let lines = Lines::new(content, encoding_rs::UTF_8);
@@ -477,8 +479,12 @@ impl Rules {
             match rule.args {
                 Args::None => return Some((m.start(), m.end(), None)),
                 Args::Variable => {
-                    let vars = if ctx.lang == Lang::Php { &self.var } else { &self.ident };
-                    if vars.find_iter(m.as_bytes()).last().is_some_and(|v| ctx.tainted.contains(v.as_bytes())) {
+                    if self
+                        .vars(ctx.lang)
+                        .find_iter(m.as_bytes())
+                        .last()
+                        .is_some_and(|v| ctx.tainted.contains(v.as_bytes()))
+                    {
                         return Some((m.start(), m.end(), None));
                     }
                 }
@@ -507,17 +513,22 @@ impl Rules {
         None
     }
 
+    /// The variables of `lang`'s code: `$x` in PHP, identifiers elsewhere.
+    fn vars(&self, lang: Lang) -> &Regex {
+        if lang == Lang::Php { &self.var } else { &self.ident }
+    }
+
     /// Whether `args` holds request input, directly or through a tainted variable.
     fn carries_request(&self, args: &[u8], ctx: &Ctx<'_>) -> bool {
-        let vars = if ctx.lang == Lang::Php { &self.var } else { &self.ident };
         ctx.src.is_some_and(|s| s.is_in(args))
-            || !ctx.tainted.is_empty() && vars.find_iter(args).any(|v| ctx.tainted.contains(v.as_bytes()))
+            || !ctx.tainted.is_empty()
+                && self.vars(ctx.lang).find_iter(args).any(|v| ctx.tainted.contains(v.as_bytes()))
     }
 
     /// Variables of ASP, ASP.NET or JSP code assigned from request input, directly or from
     /// one so assigned (`String c = request.getParameter("c"); … new ProcessBuilder(…, c)`).
-    /// Both sets are the same: these languages are checked for request input in calls only.
-    fn taint_plain<'c>(&self, code: &'c [u8], src: Option<&Source>) -> (HashSet<&'c [u8]>, HashSet<&'c [u8]>) {
+    /// Each holds request input as it is (no sanitizers are known for these languages).
+    fn taint_plain<'c>(&self, code: &'c [u8], src: Option<&Source>) -> HashSet<&'c [u8]> {
         let Some(src) = src else { return Default::default() };
         let assigns: Vec<(&[u8], &[u8])> = self
             .plain_assign
@@ -533,7 +544,7 @@ impl Rules {
             .map(|(v, _)| *v)
             .collect();
         tainted.extend(second);
-        (tainted.clone(), tainted)
+        tainted
     }
 
     /// The callback argument of `func` is request input itself (not a lookup keyed by it),
@@ -571,36 +582,34 @@ impl Rules {
     /// Whether an expression is request input itself: `$_GET['f']`, or a variable assigned
     /// directly from it (optionally indexed).
     fn is_request_value(&self, expr: &[u8], ctx: &Ctx<'_>) -> bool {
+        self.request_value(expr, ctx).is_some()
+    }
+
+    /// How an expression is request input: `Some(None)` itself (`$_GET['f']`), `Some(var)`
+    /// through a variable assigned directly from it (optionally indexed), `None` not at all.
+    fn request_value<'e>(&self, expr: &'e [u8], ctx: &Ctx<'_>) -> Option<Option<&'e [u8]>> {
         let e = expr.trim_ascii().trim_ascii_start();
         let e = e.strip_prefix(b"@").unwrap_or(e).trim_ascii_start();
-        if let Some(m) = ctx.src.and_then(|s| s.regex.find(e)) {
-            if m.start() == 0 {
-                return true;
-            }
+        if ctx.src.and_then(|s| s.regex.find(e)).is_some_and(|m| m.start() == 0) {
+            return Some(None);
         }
-        if let Some(v) = self.var.find(e).filter(|v| v.start() == 0) {
-            let rest = e[v.end()..].trim_ascii();
-            return ctx.direct.contains(v.as_bytes()) && (rest.is_empty() || rest.starts_with(b"["));
-        }
-        false
+        let v = self.var.find(e).filter(|v| v.start() == 0)?;
+        let rest = e[v.end()..].trim_ascii();
+        (ctx.direct.contains(v.as_bytes()) && (rest.is_empty() || rest.starts_with(b"["))).then_some(Some(v.as_bytes()))
     }
 
     /// Whether an expression at byte `at` is request input itself, or a variable assigned
     /// from it in the [`NEAR`] bytes before. (The taint sets are file-wide: in a long file a
     /// `$file` set from the request in one function is not the `$file` of another.)
     fn is_request_near(&self, expr: &[u8], ctx: &Ctx<'_>, at: usize) -> bool {
-        if !self.is_request_value(expr, ctx) {
-            return false;
-        }
-        let e = expr.trim_ascii();
-        let e = e.strip_prefix(b"@").unwrap_or(e).trim_ascii_start();
-        let Some(v) = self.var.find(e).filter(|v| v.start() == 0) else { return true };
-        if !ctx.direct.contains(v.as_bytes()) {
-            return true; // request input itself (`$_GET[…]`)
-        }
+        let v = match self.request_value(expr, ctx) {
+            None => return false,
+            Some(None) => return true, // request input itself (`$_GET[…]`)
+            Some(Some(v)) => v,
+        };
         let from = at.saturating_sub(NEAR);
         let window = &ctx.code[from..at];
-        memchr::memmem::find_iter(window, v.as_bytes()).any(|i| {
+        memchr::memmem::find_iter(window, v).any(|i| {
             let rest = &window[i + v.len()..];
             let rest = rest.trim_ascii_start();
             rest.starts_with(b"=") && !rest.starts_with(b"==") && !rest.starts_with(b"=>") && {

@@ -213,8 +213,12 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
     if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF)]).is_none() {
         return false;
     }
-    let bom_utf16 = Encoding::for_bom(bytes).is_some_and(|(e, _)| e == UTF_16LE || e == UTF_16BE);
-    !bom_utf16 && utf16_guess(bytes).is_none()
+    !has_utf16_bom(bytes) && utf16_guess(bytes).is_none()
+}
+
+/// Whether `bytes` start with a UTF-16 byte order mark (little- or big-endian).
+pub fn has_utf16_bom(bytes: &[u8]) -> bool {
+    Encoding::for_bom(bytes).is_some_and(|(e, _)| e == UTF_16LE || e == UTF_16BE)
 }
 
 /// UTF-16 text without a BOM: mostly ASCII characters with a NUL on one side.

@@ -6,9 +6,9 @@
 //!   encoding_rs (GB2312/GBK/GB18030, Big5, UTF-8, UTF-16, …).
 //! - HTML: text (inline elements joined, block elements separated by a line break), the title,
 //!   `alt`/`title`/`placeholder`/`aria-label` attributes and the words on buttons, meta
-//!   description and keywords and the Open Graph and Twitter card texts, link `href`s; script and style
-//!   bodies as separate segments. lol_html parses HTML; a tolerant tokenizer takes over for
-//!   markup lol_html rejects, for encodings it cannot read (UTF-16) and for templates
+//!   description and keywords and the Open Graph and Twitter card texts, link `href`s; script
+//!   and style bodies as separate segments. lol_html parses HTML; a tolerant tokenizer takes
+//!   over for markup lol_html rejects, for encodings it cannot read (UTF-16) and for templates
 //!   (`<?php … ?>`, `<% … %>`).
 //! - Escapes: HTML entities, `\uXXXX` and `%XX` are decoded; a hit on decoded text carries the
 //!   [`Flags::ENTITY`] flag.
@@ -41,7 +41,7 @@ mod escapes;
 pub mod html;
 mod map;
 
-pub use charset::{Charset, CharsetSource, detect, looks_binary, meta_charset, xml_declaration};
+pub use charset::{Charset, CharsetSource, detect, has_utf16_bom, looks_binary, meta_charset, xml_declaration};
 pub use escapes::{Escapes, unescape};
 pub use map::{OffsetMap, Piece, PieceKind};
 

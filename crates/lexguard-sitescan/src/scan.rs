@@ -500,9 +500,7 @@ impl Scanner {
         }
         if self.opts.webshell {
             if let Some(lang) = Lang::of(file_name, content) {
-                let utf16 = encoding_rs::Encoding::for_bom(content)
-                    .is_some_and(|(e, _)| e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE);
-                if utf16 {
+                if lexguard_extract::has_utf16_bom(content) {
                     // ASP.NET and JSP read a UTF-16 file with a byte order mark as any other:
                     // the rules read its text, and the findings point into its bytes.
                     let doc = self.extractor.plain(content, SegmentKind::Code, Escapes::NONE);

@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use super::ReportWriter;
 use crate::finding::{Finding, Summary};
 
-/// The columns.
 /// The columns (`compressed`: `gzip` when line, start and end are in the decompressed content
 /// of a precompressed file).
 pub const COLUMNS: [&str; 15] = [

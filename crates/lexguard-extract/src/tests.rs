@@ -159,6 +159,23 @@ fn malformed_and_truncated_input_is_read() {
 }
 
 #[test]
+fn pages_past_lol_htmls_memory_limit_are_read_by_the_tolerant_tokenizer() {
+    // 1,000 open elements: lol_html.
+    let deep = format!("{}<p>赌博网站</p>", "<div>".repeat(1_000));
+    let doc = extract_html(deep.as_bytes(), &Options::default());
+    assert_eq!(doc.parser, ParserUsed::LolHtml, "{:?}", doc.notes);
+    // 100,000 tags never closed, and one start tag of 12 MB: past the limit, read all the same.
+    let unclosed = format!("{}<p>赌博网站</p>", "<div><span><a href=\"http://x.example/\">".repeat(100_000 / 3));
+    let long_tag = format!("<div {}>赌博网站</div>", "a=\"v\" ".repeat(html::LOL_MEMORY * 3 / 2 / 6));
+    for page in [unclosed, long_tag] {
+        let doc = extract_html(page.as_bytes(), &Options::default());
+        assert_eq!(doc.parser, ParserUsed::Tolerant);
+        assert!(doc.notes.iter().any(|n| n.contains("memory limit")), "{:?}", doc.notes);
+        assert!(doc.segments.iter().any(|s| s.text.contains("赌博网站")));
+    }
+}
+
+#[test]
 fn decode_text_detects_and_maps() {
     let (gbk, _, _) = GBK.encode("这是一段用来测试的中文文本，内容是关于天气和交通的一般新闻报道。");
     let d = decode_text(&gbk, None);

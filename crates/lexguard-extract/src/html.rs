@@ -11,6 +11,7 @@ use std::rc::Rc;
 use std::sync::LazyLock;
 
 use encoding_rs::Encoding;
+use lol_html::errors::RewritingError;
 use lol_html::html_content::{Element, EndTag, TextChunk, TextType};
 use lol_html::{
     AsciiCompatibleEncoding, DocumentContentHandlers, ElementContentHandlers, HtmlRewriter, MemorySettings, Settings,
@@ -441,8 +442,15 @@ pub fn lol_events(src: &[u8], start: usize, encoding: &'static Encoding) -> Resu
         ))
         .append_document_content_handler(DocumentContentHandlers::default().text(text_handler));
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-    rewriter.write(&src[start..]).map_err(|e| e.to_string())?;
-    rewriter.end().map_err(|e| e.to_string())?;
+    let why = |e: RewritingError| match e {
+        RewritingError::MemoryLimitExceeded(_) => format!(
+            "past its memory limit of {} MB: tens of thousands of unclosed or nested tags, or one huge tag",
+            LOL_MEMORY >> 20
+        ),
+        e => e.to_string(),
+    };
+    rewriter.write(&src[start..]).map_err(why)?;
+    rewriter.end().map_err(why)?;
     drop(raw_name);
     let mut events = Rc::try_unwrap(events).map(RefCell::into_inner).unwrap_or_else(|rc| rc.borrow().clone());
     // lol_html holds back text it cannot finish (a truncated character at the very end):

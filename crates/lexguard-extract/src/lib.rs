@@ -363,7 +363,7 @@ impl Extractor {
             match html::lol_events(&source, start, enc) {
                 Ok(ev) => (ev, ParserUsed::LolHtml),
                 Err(e) => {
-                    notes.push(format!("lol_html rejected the markup ({e}); read with the tolerant parser"));
+                    notes.push(format!("lol_html could not read the markup ({e}); read with the tolerant parser"));
                     (html::tokenize(&source, start, false), ParserUsed::Tolerant)
                 }
             }

@@ -961,18 +961,26 @@ fn hidden_blocks(
                     continue;
                 }
                 if stack.len() >= MAX_DEPTH {
-                    continue; // pathological nesting: deeper elements are read as part of this one
+                    // Pathological nesting: a deeper element is read as part of the innermost
+                    // open one, which it hides if it is hidden (wrapping a hidden link in
+                    // thousands of elements must not hide it from the check).
+                    let last = stack.len() - 1;
+                    if let Some(r) = reason.filter(|_| stack[last].reason.is_none()) {
+                        stack[last].reason = Some(r);
+                        hidden.push(last);
+                    }
+                } else {
+                    if reason.is_some() {
+                        hidden.push(stack.len());
+                    }
+                    stack.push(Open {
+                        name: tag.name.clone(),
+                        start: tag.range.start,
+                        reason,
+                        links: Vec::new(),
+                        text: String::new(),
+                    });
                 }
-                if reason.is_some() {
-                    hidden.push(stack.len());
-                }
-                stack.push(Open {
-                    name: tag.name.clone(),
-                    start: tag.range.start,
-                    reason,
-                    links: Vec::new(),
-                    text: String::new(),
-                });
                 if let (Some(href), Some(&h)) = (link, hidden.last()) {
                     if stack[h].links.len() < MAX_LINKS {
                         stack[h].links.push((href, String::new()));

@@ -164,6 +164,25 @@ fn pathological_nesting_finishes() {
     assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"));
 }
 
+#[test]
+fn hidden_links_below_the_depth_bound_are_still_found() {
+    // Under thousands of hidden elements, and under thousands of plain ones with the hiding
+    // one past the bound; plain deep nesting alone is clean.
+    let hidden_deep = format!(
+        "{}<a href=\"http://spam.cc/\">casino</a>{}",
+        r#"<div style="display:none">"#.repeat(5_000),
+        "</div>".repeat(5_000)
+    );
+    let plain_deep = |inner: &str| format!("{}{inner}{}", "<div>".repeat(5_000), "</div>".repeat(5_000));
+    let hidden_past_bound = plain_deep(r#"<div style="display:none"><a href="http://spam.cc/">casino</a></div>"#);
+    for body in [hidden_deep, hidden_past_bound] {
+        let f = darklinks("deep.html", &page(&body));
+        assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"), "{f:?}");
+    }
+    let clean = plain_deep(r#"<a href="http://spam.cc/">casino</a>"#);
+    assert!(darklinks("deep.html", &page(&clean)).is_empty());
+}
+
 mod external_stylesheets {
     use std::path::Path;
 

@@ -366,10 +366,11 @@ pub fn tokenize(src: &[u8], start: usize, templates: bool) -> Vec<Event> {
 }
 
 /// What lol_html may hold for its buffers and its stack of open elements (the bytes it
-/// counts): 20,000 open elements take ~3 MB of it, far beyond any real page, and so does a
-/// start tag of ~8 MB. Past it lol_html gives up and the page is read by the tolerant
-/// tokenizer, which keeps no stack: a 4 MB page of unclosed tags (300,000 of them) peaked at
-/// 161 MB with lol_html and 105 MB without, a 4 MB start tag at 102 and 28 MB.
+/// counts): 20,000 open elements fit in it and 40,000 do not, far beyond any real page (it
+/// closes omitted `</p>`, `</li>`, `</td>` itself); a start tag of ~8 MB does not either. Past
+/// it lol_html gives up and the page is read by the tolerant tokenizer, which keeps no stack:
+/// a 4 MB page of 300,000 unclosed tags peaked at 161 MB with lol_html and 105 MB without, a
+/// 4 MB start tag at 102 and 31 MB.
 pub(crate) const LOL_MEMORY: usize = 8 << 20;
 
 /// Events from lol_html. `Err` when lol_html rejects the markup (it is strict about

@@ -165,7 +165,63 @@ pub(crate) fn is_inline(name: &str) -> bool {
     )
 }
 
+/// Attributes kept per tag (a tag of a million attributes is made to exhaust memory), beyond
+/// which only the first of each name in [`READ_PAST_CAP`] is kept.
 const MAX_ATTRS: usize = 256;
+
+/// Attributes the checks read (hiding, links, visible text, meta and marquee settings): kept
+/// past [`MAX_ATTRS`], so that junk attributes written before `style` cannot hide it.
+const READ_PAST_CAP: [&str; 20] = [
+    "style",
+    "class",
+    "id",
+    "hidden",
+    "href",
+    "src",
+    "alt",
+    "title",
+    "placeholder",
+    "aria-label",
+    "value",
+    "type",
+    "name",
+    "property",
+    "content",
+    "http-equiv",
+    "rel",
+    "width",
+    "height",
+    "scrollamount",
+];
+
+/// Which attributes of one tag are kept: the first [`MAX_ATTRS`], then the first of each name
+/// in [`READ_PAST_CAP`].
+#[derive(Default)]
+struct AttrCap {
+    kept: usize,
+    /// A bit per name of [`READ_PAST_CAP`] kept already.
+    seen: u32,
+}
+
+impl AttrCap {
+    fn keep(&mut self, name: &str) -> bool {
+        let listed = READ_PAST_CAP.iter().position(|&n| n == name);
+        if self.kept < MAX_ATTRS {
+            self.kept += 1;
+            if let Some(k) = listed {
+                self.seen |= 1 << k;
+            }
+            return true;
+        }
+        match listed {
+            Some(k) if self.seen & 1 << k == 0 => {
+                self.seen |= 1 << k;
+                true
+            }
+            _ => false,
+        }
+    }
+}
 
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
@@ -184,6 +240,7 @@ pub fn parse_tag(src: &[u8], at: usize) -> Option<(Tag, usize)> {
     }
     let name = String::from_utf8_lossy(&src[ns..i]).to_ascii_lowercase();
     let mut attrs = Vec::new();
+    let mut cap = AttrCap::default();
     let mut self_closing = false;
     loop {
         while i < src.len() && (is_ws(src[i]) || src[i] == b'/') {
@@ -228,8 +285,9 @@ pub fn parse_tag(src: &[u8], at: usize) -> Option<(Tag, usize)> {
                 value = Some(vs..i);
             }
         }
-        if attrs.len() < MAX_ATTRS {
-            attrs.push(Attr { name: String::from_utf8_lossy(aname).to_ascii_lowercase(), value });
+        let aname = String::from_utf8_lossy(aname).to_ascii_lowercase();
+        if cap.keep(&aname) {
+            attrs.push(Attr { name: aname, value });
         }
     }
     Some((Tag { name, range: at..i, attrs, self_closing }, i))
@@ -385,12 +443,14 @@ pub fn lol_events(src: &[u8], start: usize, encoding: &'static Encoding) -> Resu
     let element_handler = move |el: &mut Element<'_, '_>| {
         let loc = el.source_location().bytes();
         let name = el.tag_name();
+        let mut cap = AttrCap::default();
         let attrs = el
             .attributes()
             .iter()
-            .take(MAX_ATTRS)
-            .map(|a| Attr {
-                name: a.name(),
+            .map(|a| (a, a.name()))
+            .filter(|(_, name)| cap.keep(name))
+            .map(|(a, name)| Attr {
+                name,
                 value: a.value_source_location().map(|l| l.bytes().start + start..l.bytes().end + start),
             })
             .collect();
@@ -477,6 +537,19 @@ mod tests {
                 Event::Code { range, .. } => format!("code:{}", String::from_utf8_lossy(&src[range.clone()])),
             })
             .collect()
+    }
+
+    #[test]
+    fn attributes_past_the_cap_keep_the_first_of_each_read_name() {
+        let junk: String = (0..MAX_ATTRS + 50).map(|i| format!(" a{i}=1")).collect();
+        let src = format!(r#"<div{junk} style="display:none" style="x" onclick="y" href="h">t</div>"#);
+        let lol = lol_events(src.as_bytes(), 0, encoding_rs::UTF_8).unwrap();
+        for ev in [lol, tokenize(src.as_bytes(), 0, false)] {
+            let Some(Event::Start(tag)) = ev.first() else { panic!("{ev:?}") };
+            let names: Vec<&str> = tag.attrs[MAX_ATTRS..].iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(names, ["style", "href"]);
+            assert_eq!(&src.as_bytes()[tag.attr("style").unwrap().value.clone().unwrap()], b"display:none");
+        }
     }
 
     #[test]

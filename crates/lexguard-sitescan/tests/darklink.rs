@@ -183,6 +183,23 @@ fn hidden_links_below_the_depth_bound_are_still_found() {
     assert!(darklinks("deep.html", &page(&clean)).is_empty());
 }
 
+#[test]
+fn junk_attributes_before_the_hiding_one_do_not_hide_it() {
+    // 300 attributes first (more than the parsers keep per tag), then the one that hides, in a
+    // page (lol_html) and in a template (the tolerant tokenizer), by style and by class.
+    let junk: String = (0..300).map(|i| format!(" data-x{i}=\"1\"")).collect();
+    let by_style = format!(r#"<div{junk} style="display:none"><a href="http://spam.example/">casino</a></div>"#);
+    let by_class = format!(
+        r#"<style>.k{{display:none}}</style><div{junk} class="k"><a href="http://spam.example/">casino</a></div>"#
+    );
+    for body in [by_style, by_class] {
+        for name in ["junk.html", "junk.php"] {
+            let f = darklinks(name, &page(&body));
+            assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"), "{name}: {f:?}");
+        }
+    }
+}
+
 mod external_stylesheets {
     use std::path::Path;
 

@@ -995,7 +995,12 @@ fn hidden_blocks(
                     in_link = None;
                 }
                 let floor = stack.len().saturating_sub(MAX_END_SEARCH);
-                if let Some(pos) = stack[floor..].iter().rposition(|o| &o.name == name).map(|p| floor + p) {
+                let pos = stack[floor..].iter().rposition(|o| &o.name == name).map(|p| floor + p);
+                // As a browser does: an end tag other than a block's or a table's does not close
+                // a block opened inside its element (`<p><div hidden></p><a>` and `<b><div
+                // hidden></b><a>` leave the link inside the hidden block); it is ignored.
+                let ignored = |pos: usize| !closes_blocks(name) && stack[pos + 1..].iter().any(|o| is_special(&o.name));
+                if let Some(pos) = pos.filter(|&p| !ignored(p)) {
                     while stack.len() > pos {
                         let o = stack.pop().expect("non-empty");
                         if hidden.last() == Some(&stack.len()) {
@@ -1029,6 +1034,106 @@ fn hidden_blocks(
         close(o, end.unwrap_or(0), &mut out);
     }
     (out, more)
+}
+
+/// Elements of HTML's "special" category (HTML Living Standard, §13.2.4.2), whose end tags
+/// are matched strictly: another element's end tag does not close them.
+fn is_special(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "applet"
+            | "area"
+            | "article"
+            | "aside"
+            | "base"
+            | "basefont"
+            | "bgsound"
+            | "blockquote"
+            | "body"
+            | "br"
+            | "button"
+            | "caption"
+            | "center"
+            | "col"
+            | "colgroup"
+            | "dd"
+            | "details"
+            | "dir"
+            | "div"
+            | "dl"
+            | "dt"
+            | "embed"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "frame"
+            | "frameset"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "head"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "html"
+            | "iframe"
+            | "img"
+            | "input"
+            | "keygen"
+            | "li"
+            | "link"
+            | "listing"
+            | "main"
+            | "marquee"
+            | "menu"
+            | "meta"
+            | "nav"
+            | "noembed"
+            | "noframes"
+            | "noscript"
+            | "object"
+            | "ol"
+            | "p"
+            | "param"
+            | "plaintext"
+            | "pre"
+            | "script"
+            | "search"
+            | "section"
+            | "select"
+            | "source"
+            | "style"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "td"
+            | "template"
+            | "textarea"
+            | "tfoot"
+            | "th"
+            | "thead"
+            | "title"
+            | "tr"
+            | "track"
+            | "ul"
+            | "wbr"
+            | "xmp"
+    )
+}
+
+/// End tags that close every element opened inside theirs, blocks included: those of the
+/// special elements but `p` (blocks, lists, tables, forms, the document), and `dialog`. Any
+/// other end tag (`</p>`, `</span>`, `</b>`) is ignored when a special element stands in
+/// between: `</p>` finds its paragraph already closed by the block, a formatting element's end
+/// tag leaves the block open.
+fn closes_blocks(name: &str) -> bool {
+    name != "p" && (is_special(name) || name == "dialog")
 }
 
 fn severity(hosts: usize, links: usize, keyword: bool) -> u8 {

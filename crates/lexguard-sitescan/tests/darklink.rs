@@ -200,6 +200,30 @@ fn junk_attributes_before_the_hiding_one_do_not_hide_it() {
     }
 }
 
+#[test]
+fn stray_end_tags_do_not_close_a_hidden_block() {
+    // A browser ignores an inline or paragraph end tag that would close a block opened inside
+    // it, and the link stays hidden; table cells and blocks do close what they hold.
+    const SPAM: &str = r#"<a href="http://spam.example/">casino</a>"#;
+    let hidden = [
+        format!(r#"<p><div style="display:none"></p>{SPAM}</div>"#),
+        format!(r#"<b><div style="display:none"></b>{SPAM}</div>"#),
+        format!(r#"<div style="display:none"></span></font>{SPAM}</div>"#),
+    ];
+    for body in &hidden {
+        let f = darklinks("stray.html", &page(body));
+        assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"), "{body}: {f:?}");
+    }
+    let visible = [
+        format!(r#"<table><tr><td><div style="display:none"></td></tr></table>{SPAM}"#),
+        format!(r#"<div><p style="display:none">x</div>{SPAM}"#),
+        format!(r#"<b><span style="display:none"></b>{SPAM}"#),
+    ];
+    for body in &visible {
+        assert!(darklinks("stray.html", &page(body)).is_empty(), "{body}");
+    }
+}
+
 mod external_stylesheets {
     use std::path::Path;
 

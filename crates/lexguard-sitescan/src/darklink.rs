@@ -128,8 +128,47 @@ fn px(v: &str) -> Option<f64> {
     })
 }
 
+/// Declarations as a browser reads them: comments out (each a space, so `n/**/one` stays two
+/// words) and escapes decoded (`n\6f ne` is `none`).
+fn css_plain(decls: &str) -> std::borrow::Cow<'_, str> {
+    if !decls.contains("/*") && !decls.contains('\\') {
+        return decls.into();
+    }
+    let clean = without_comments(decls);
+    let mut out = String::with_capacity(clean.len());
+    let mut it = clean.chars().peekable();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let mut cp = 0u32;
+        let mut digits = 0;
+        while let Some(d) = it.peek().and_then(|h| h.to_digit(16)).filter(|_| digits < 6) {
+            cp = cp * 16 + d;
+            digits += 1;
+            it.next();
+        }
+        if digits == 0 {
+            // `\x` is `x`; a backslash before a line break or at the end is nothing.
+            match it.next() {
+                Some('\n') | None => {}
+                Some(x) => out.push(x),
+            }
+            continue;
+        }
+        out.push(char::from_u32(cp).filter(|&c| c != '\0').unwrap_or('\u{FFFD}'));
+        // One white space after a hex escape ends it.
+        if it.peek().is_some_and(|w| matches!(w, ' ' | '\t' | '\n')) {
+            it.next();
+        }
+    }
+    out.into()
+}
+
 /// Why a declaration block hides its element, if it does.
 pub fn hide_reason(decls: &str) -> Option<String> {
+    let decls = css_plain(decls);
     let mut props: Vec<(String, String)> = Vec::new();
     for d in decls.split(';') {
         let Some((p, v)) = d.split_once(':') else { continue };
@@ -143,6 +182,19 @@ pub fn hide_reason(decls: &str) -> Option<String> {
     }
     if matches!(get("visibility"), Some("hidden" | "collapse")) {
         return Some("visibility:hidden".into());
+    }
+    // The element's box stays, its content is not rendered.
+    if get("content-visibility") == Some("hidden") {
+        return Some("content-visibility:hidden".into());
+    }
+    if get("filter").is_some_and(|f| {
+        f.match_indices("opacity(").any(|(at, m)| {
+            let arg = &f[at + m.len()..];
+            let arg = arg[..arg.find(')').unwrap_or(arg.len())].trim();
+            arg.trim_end_matches('%').trim().parse::<f64>().is_ok_and(|x| x <= 0.0)
+        })
+    }) {
+        return Some("filter:opacity(0)".into());
     }
     if let Some(o) = get("opacity") {
         if o.trim_end_matches('%').parse::<f64>().is_ok_and(|x| x <= 0.0) {
@@ -1984,6 +2036,17 @@ mod tests {
             "color:hsla(0,0%,0%,0)",
             "color:#ffffff00",
             "color:#fff0",
+            "content-visibility: hidden",
+            "filter:opacity(0)",
+            "filter: blur(1px) opacity(0%)",
+            // Comments and escapes are read as a browser reads them.
+            "display:/**/none",
+            "display:/* x */none/* y */",
+            r"display:n\6f ne",
+            r"display:\6e\6f\6e\65",
+            r"di\73 play:none",
+            r"visibility:\hidden",
+            r"display:\6e one",
         ] {
             assert!(hide_reason(d).is_some(), "{d}");
         }
@@ -2012,6 +2075,12 @@ mod tests {
             // Gradient text shows its background through the text; image replacement.
             "background:linear-gradient(red,blue);-webkit-background-clip:text;color:transparent",
             "background-image:url(logo.png);color:transparent",
+            "content-visibility:auto",
+            "filter:opacity(0.5)",
+            "filter:grayscale(1)",
+            "display:n/**/one",
+            // The first white space ends the escape, the second stays: `n one`.
+            r"display:\6e  one",
         ] {
             assert!(hide_reason(d).is_none(), "{d}");
         }

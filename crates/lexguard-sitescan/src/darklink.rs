@@ -138,32 +138,111 @@ fn css_plain(decls: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(clean.len());
     let mut it = clean.chars().peekable();
     while let Some(c) = it.next() {
-        if c != '\\' {
+        if c == '\\' {
+            css_escape(&mut it, &mut out);
+        } else {
             out.push(c);
-            continue;
-        }
-        let mut cp = 0u32;
-        let mut digits = 0;
-        while let Some(d) = it.peek().and_then(|h| h.to_digit(16)).filter(|_| digits < 6) {
-            cp = cp * 16 + d;
-            digits += 1;
-            it.next();
-        }
-        if digits == 0 {
-            // `\x` is `x`; a backslash before a line break or at the end is nothing.
-            match it.next() {
-                Some('\n') | None => {}
-                Some(x) => out.push(x),
-            }
-            continue;
-        }
-        out.push(char::from_u32(cp).filter(|&c| c != '\0').unwrap_or('\u{FFFD}'));
-        // One white space after a hex escape ends it.
-        if it.peek().is_some_and(|w| matches!(w, ' ' | '\t' | '\n')) {
-            it.next();
         }
     }
     out.into()
+}
+
+/// Decodes the CSS escape after a backslash: up to six hex digits and one white space after
+/// them (`\6b ` is `k`), or the next character itself (`\:` is `:`). A backslash before a line
+/// break or at the end is nothing.
+fn css_escape(it: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String) {
+    let mut cp = 0u32;
+    let mut digits = 0;
+    while let Some(d) = it.peek().and_then(|h| h.to_digit(16)).filter(|_| digits < 6) {
+        cp = cp * 16 + d;
+        digits += 1;
+        it.next();
+    }
+    if digits == 0 {
+        match it.next() {
+            Some('\n') | None => {}
+            Some(x) => out.push(x),
+        }
+        return;
+    }
+    out.push(char::from_u32(cp).filter(|&c| c != '\0').unwrap_or('\u{FFFD}'));
+    if it.peek().is_some_and(|w| matches!(w, ' ' | '\t' | '\n' | '\r' | '\x0c')) {
+        it.next();
+    }
+}
+
+/// The classes (`.`) and ids (`#`) of a selector's last compound (`div.a#b` in `ul > li
+/// div.a#b`), their names read as a browser reads them (`.\6b` is class `k`, `.md\:x` is class
+/// `md:x`). `None` when that compound holds a pseudo-class or an attribute test: a rule that
+/// hides on hover or for some attribute values only.
+fn last_compound(selector: &str) -> Option<Vec<(u8, String)>> {
+    let mut parts: Vec<(u8, String)> = Vec::new();
+    // The class or id being read, and whether the compound so far tests more than names.
+    let mut name: Option<(u8, String)> = None;
+    let mut conditional = false;
+    let mut it = selector.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => {
+                let mut plain = String::new();
+                css_escape(&mut it, &mut plain);
+                if let Some((_, n)) = &mut name {
+                    n.push_str(&plain);
+                }
+            }
+            ' ' | '\t' | '\n' | '\r' | '\x0c' | '>' | '+' | '~' => {
+                // A combinator: what came before is not the last compound.
+                name = None;
+                parts.clear();
+                conditional = false;
+            }
+            '.' | '#' => {
+                parts.extend(name.take().filter(|(_, n)| !n.is_empty()));
+                name = Some((c as u8, String::new()));
+            }
+            ':' | '[' => {
+                parts.extend(name.take().filter(|(_, n)| !n.is_empty()));
+                conditional = true;
+                // Skip the test's brackets, which may hold spaces and other compounds
+                // (`:not(.a .b)`, `[title="a b"]`).
+                let (open, close) = if c == '[' { ('[', ']') } else { ('(', ')') };
+                let mut depth = usize::from(c == '[');
+                let mut quote: Option<char> = None;
+                while let Some(&n) = it.peek() {
+                    if depth == 0 && c == ':' && n != '(' && !(n.is_alphanumeric() || matches!(n, '-' | '_' | ':')) {
+                        break;
+                    }
+                    it.next();
+                    match (quote, n) {
+                        (Some(q), x) if x == q => quote = None,
+                        (Some(_), '\\') => {
+                            it.next();
+                        }
+                        (Some(_), _) => {}
+                        (None, '"' | '\'') => quote = Some(n),
+                        (None, '\\') => {
+                            it.next();
+                        }
+                        (None, x) if x == open => depth += 1,
+                        (None, x) if x == close => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {
+                if let Some((_, n)) = &mut name {
+                    n.push(c);
+                }
+            }
+        }
+    }
+    parts.extend(name.filter(|(_, n)| !n.is_empty()));
+    (!conditional).then_some(parts)
 }
 
 /// Why a declaration block hides its element, if it does.
@@ -351,31 +430,18 @@ impl HiddenRules {
         for (sel, decls) in screen_rules(&css) {
             let Some(reason) = hide_reason(decls) else { continue };
             for one in sel.split(',') {
-                let last = one.split([' ', '>', '+', '~', '\n', '\r', '\t']).rfind(|s| !s.is_empty()).unwrap_or("");
-                if last.contains(':') || last.contains('[') {
-                    continue;
-                }
-                let mut rest = last;
-                // tag.class#id: collect each .x and #y
-                while let Some(p) = rest.find(['.', '#']) {
-                    let kind = rest.as_bytes()[p];
-                    let tail = &rest[p + 1..];
-                    let end = tail.find(['.', '#']).unwrap_or(tail.len());
-                    let name = &tail[..end];
-                    if !name.is_empty() {
-                        let map = if kind == b'.' { &mut self.classes } else { &mut self.ids };
-                        let rule = format!("{}{name} {{{reason}}}", kind as char);
-                        let zh_rule = format!("{}{name} {{{}}}", kind as char, reason_zh(&reason));
-                        let r = match origin {
-                            None => Reason { en: rule, zh: zh_rule },
-                            Some(o) => Reason {
-                                en: format!("{rule} in stylesheet {o}"),
-                                zh: format!("样式表 {o} 中的 {zh_rule}"),
-                            },
-                        };
-                        map.insert(name.to_string(), r);
-                    }
-                    rest = &tail[end..];
+                for (kind, name) in last_compound(one).unwrap_or_default() {
+                    let map = if kind == b'.' { &mut self.classes } else { &mut self.ids };
+                    let rule = format!("{}{name} {{{reason}}}", kind as char);
+                    let zh_rule = format!("{}{name} {{{}}}", kind as char, reason_zh(&reason));
+                    let r = match origin {
+                        None => Reason { en: rule, zh: zh_rule },
+                        Some(o) => Reason {
+                            en: format!("{rule} in stylesheet {o}"),
+                            zh: format!("样式表 {o} 中的 {zh_rule}"),
+                        },
+                    };
+                    map.insert(name, r);
                 }
             }
         }
@@ -1933,6 +1999,29 @@ mod tests {
         let mut classes: Vec<&str> = rules.classes.keys().map(String::as_str).collect();
         classes.sort();
         assert_eq!(classes, ["after", "s", "x", "z"]);
+    }
+
+    #[test]
+    fn last_compounds() {
+        let read = |s: &str| {
+            last_compound(s).map(|v| v.into_iter().map(|(k, n)| format!("{}{n}", k as char)).collect::<Vec<_>>())
+        };
+        assert_eq!(read("ul li.a#b"), Some(vec![".a".into(), "#b".into()]));
+        assert_eq!(read("div>.x"), Some(vec![".x".into()]));
+        assert_eq!(read(".\\6b"), Some(vec![".k".into()]));
+        // The space after a hex escape ends it and is no combinator: this is `.k.y`.
+        assert_eq!(read(".\\6b .y"), Some(vec![".k".into(), ".y".into()]));
+        assert_eq!(read(".\\6b  .y"), Some(vec![".y".into()]));
+        assert_eq!(read(".md\\:hidden"), Some(vec![".md:hidden".into()]));
+        assert_eq!(read("#a\\ b"), Some(vec!["#a b".into()]));
+        assert_eq!(read("a:hover .x"), Some(vec![".x".into()]));
+        assert_eq!(read(".x:hover"), None);
+        assert_eq!(read(".x::before"), None);
+        assert_eq!(read(".x:not(.a .b)"), None);
+        assert_eq!(read(".x[title=\"a b\"]"), None);
+        assert_eq!(read("[title=\"a ] b\"] .y"), Some(vec![".y".into()]));
+        assert_eq!(read("p"), Some(vec![]));
+        assert_eq!(read(". #"), Some(vec![]));
     }
 
     #[test]

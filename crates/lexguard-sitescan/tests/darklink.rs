@@ -224,6 +224,30 @@ fn stray_end_tags_do_not_close_a_hidden_block() {
     }
 }
 
+#[test]
+fn escaped_class_and_id_selectors_are_read_as_a_browser_reads_them() {
+    // `.\6b ` is class `k`, `#\73 pam` is id `spam`, `.a\.b` is class `a.b`: the rule hides.
+    const SPAM: &str = r#"<a href="http://spam.example/">casino</a>"#;
+    let hidden = [
+        format!(r#"<style>.\6b {{display:none}}</style><div class="k">{SPAM}</div>"#),
+        format!(r#"<style>div > #\73 pam{{display:none}}</style><div><p id="spam">{SPAM}</p></div>"#),
+        format!(r#"<style>.a\.b{{display:none}}</style><div class="a.b">{SPAM}</div>"#),
+        format!(r#"<style>.\000068 ide {{visibility:hidden}}</style><span class="hide">{SPAM}</span>"#),
+    ];
+    for body in &hidden {
+        let f = darklinks("escaped.html", &page(body));
+        assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"), "{body}: {f:?}");
+    }
+    // An escaped space is part of the name, not a combinator; a pseudo-class hides sometimes.
+    let visible = [
+        format!(r#"<style>.x\ k{{display:none}}</style><div class="k">{SPAM}</div>"#),
+        format!(r#"<style>.\6b :hover{{display:none}}</style><div class="k">{SPAM}</div>"#),
+    ];
+    for body in &visible {
+        assert!(darklinks("escaped.html", &page(body)).is_empty(), "{body}");
+    }
+}
+
 mod external_stylesheets {
     use std::path::Path;
 

@@ -15,6 +15,7 @@ use lexguard::Filter;
 use lexguard_extract::{Escapes, Extractor, ParserUsed, SegmentKind};
 use sha2::{Digest, Sha256};
 
+use crate::budget::Budget;
 use crate::compressed;
 use crate::darklink::{self, PageLocation, ScriptCheck, Sites, Stylesheets};
 use crate::evidence::{self, Manifest, Record};
@@ -109,6 +110,8 @@ pub struct Scanner {
     extractor: Extractor,
     baseline: Option<Baseline>,
     lexicon: String,
+    /// Large content checked at once ([`budget`]).
+    budget: Budget,
 }
 
 /// A fingerprint of a filter's lexicon: `sha256:` and 16 hex digits over its terms.
@@ -344,6 +347,7 @@ impl Scanner {
             extractor: Extractor::new(opts.extract.clone()),
             scripts: ScriptCheck::new(),
             styles: Stylesheets::new(),
+            budget: Budget::for_max_size(opts.walk.max_size),
             filter,
             filters,
             rules,
@@ -437,6 +441,8 @@ impl Scanner {
     }
 
     fn scan_plain(&self, name: &str, content: &[u8], page: Option<PageLocation<'_>>) -> Vec<Finding> {
+        // Held until the checks are done: they take memory in proportion to the content.
+        let _permit = self.budget.hold(content.len() as u64);
         let mut out = Vec::new();
         let mut encoding = None;
         let mut decoder = encoding_rs::UTF_8;

@@ -235,6 +235,25 @@ fn evidence_and_baseline_never_go_inside_the_tree() {
     assert!(r.is_err());
 }
 
+/// Large files are checked a budget's worth at a time (the size limit, at least 16 MB): five
+/// 5 MB files on four workers must wait for each other, and all of them still come through.
+#[test]
+fn large_files_on_every_worker_all_come_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www");
+    let line = "Opening hours, prices and directions for visitors.\n";
+    let body = line.repeat((5 << 20) / line.len()) + "网上赌博\n";
+    for i in 0..5 {
+        write(&www, &format!("big{i}.txt"), &body);
+    }
+    let mut opts = ScanOptions::new([&www]);
+    opts.walk.threads = 4;
+    opts.walk.max_size = 6 << 20;
+    let (fs_, summary) = scan_with(opts);
+    assert_eq!(summary.files, 5);
+    assert_eq!(of_kind(&fs_, Kind::Keyword).len(), 5, "{fs_:#?}");
+}
+
 #[test]
 fn truncated_multibyte_is_reported() {
     let mut trunc = GBK.encode("<meta charset=gbk><p>网上赌博</p>").0.into_owned();

@@ -178,7 +178,7 @@ struct Collect<'a> {
     input: &'a [u8],
     next: usize,
     /// `orig - norm` and the kind (`RUN_SAME` or `RUN_FOLDED`) of the open byte-for-byte run,
-    /// if one is open.
+    /// if one is open: the kind of its segment, the last one.
     run: Option<(isize, u32)>,
     /// Original offset by which the next checkpoint comes, output or not (the last one's plus
     /// [`CHECKPOINT_EVERY_ORIG`]): long runs without output still get some.
@@ -208,15 +208,29 @@ impl<'a> Collect<'a> {
         Collect { every, ..Collect::new(out, input) }
     }
 
-    /// Continues the open byte-for-byte run of this kind at original offset `at`, or opens
-    /// one.
+    /// Continues the open byte-for-byte run at original offset `at`, or opens one of this
+    /// kind. A changed character continuing a run of the same bytes turns the whole run into
+    /// one that may have changed ([`RUN_FOLDED`]: map-back compares its bytes) rather than
+    /// open a segment of its own: text whose changes are sparse and short (a capital letter
+    /// per word, a line break read as a space between short strings) took two segments per
+    /// change, 24 bytes each, up to 12 times the text's size.
     #[inline(always)]
     fn run_at(&mut self, at: usize, kind: u32) {
         let norm = self.out.text.len();
-        let run = Some((at as isize - norm as isize, kind));
-        if self.run != run {
-            self.out.segments.push(Segment { norm, orig: at, len: kind });
-            self.run = run;
+        let delta = at as isize - norm as isize;
+        match self.run {
+            Some((d, open)) if d == delta => {
+                if open != kind && kind == RUN_FOLDED {
+                    if let Some(last) = self.out.segments.last_mut() {
+                        last.len = RUN_FOLDED;
+                    }
+                    self.run = Some((d, RUN_FOLDED));
+                }
+            }
+            _ => {
+                self.out.segments.push(Segment { norm, orig: at, len: kind });
+                self.run = Some((delta, kind));
+            }
         }
     }
 }

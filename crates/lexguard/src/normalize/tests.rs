@@ -113,6 +113,22 @@ fn map_back_is_exact() {
 }
 
 #[test]
+fn sparse_changes_keep_one_segment() {
+    // A capital letter per word, a line break between short strings: bytes changed here and
+    // there, every length kept. One segment for the whole text, not two per change; map-back
+    // still finds the changed bytes.
+    let n = Normalizer::new(NormalizeOptions::new());
+    for (text, word, orig) in [("Opening Hours For Visitors", "hours", "Hours"), ("ab\ncd\nef\ngh\nij", "ef", "ef")] {
+        let normed = n.normalize(text.as_bytes());
+        assert_eq!(normed.segments.len(), 1, "{text:?}: {:?}", normed.segments);
+        let start = normed.text.find(word).unwrap();
+        let m = n.map_back(text.as_bytes(), &normed, start, start + word.len());
+        assert_eq!(&text[m.start..m.end], orig);
+        assert_eq!(m.flags, n.flags_of(text.as_bytes(), m.start, m.end));
+    }
+}
+
+#[test]
 fn map_back_across_checkpoints() {
     let n = Normalizer::new(NormalizeOptions::new());
     let text = "中文内容，".repeat(3000) + "賭。博" + &"尾".repeat(300);

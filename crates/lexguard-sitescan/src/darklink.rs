@@ -109,9 +109,14 @@ fn is_analytics(host: &str) -> bool {
     ANALYTICS.iter().any(|a| host == *a || host.ends_with(&format!(".{a}")))
 }
 
-/// A CSS length in px (`0`, `-9999px`, `-60em`); `None` when it is not one.
+/// A CSS length in px (`0`, `-9999px`, `-60em`, `calc(-1 * 9999px)`); `None` when it is not
+/// one. Viewport units count a viewport of 1000 × 700 px, a small one: far off-screen on it is
+/// far off-screen on any.
 fn px(v: &str) -> Option<f64> {
     let v = v.trim();
+    if let Some(inner) = v.strip_prefix("calc(").and_then(|c| c.strip_suffix(')')) {
+        return calc_px(inner);
+    }
     let num_end = v.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+')).unwrap_or(v.len());
     let n: f64 = v[..num_end].parse().ok()?;
     let unit = &v[num_end..];
@@ -119,13 +124,52 @@ fn px(v: &str) -> Option<f64> {
         "" | "px" => n,
         "em" | "rem" => n * 16.0,
         "pt" => n * 4.0 / 3.0,
-        "%" | "vw" | "vh" if n == 0.0 => 0.0,
-        "%" | "vw" | "vh" => return None,
+        "%" if n == 0.0 => 0.0,
+        "%" => return None,
+        "vw" | "vmax" => n * 10.0,
+        "vh" | "vmin" => n * 7.0,
         "cm" => n * 37.8,
         "mm" => n * 3.78,
         "in" => n * 96.0,
         _ => return None,
     })
+}
+
+/// The value in px of a `calc()` expression of lengths added and subtracted, each maybe
+/// multiplied or divided by a number (`-100vw - 50px`, `-1*9999px`); `None` for anything else
+/// (percentages, nested functions).
+fn calc_px(expr: &str) -> Option<f64> {
+    let spaced = expr.replace('*', " * ").replace('/', " / ");
+    let toks: Vec<&str> = spaced.split_whitespace().collect();
+    let (mut total, mut sign, mut i) = (0.0, 1.0, 0);
+    while i < toks.len() {
+        let mut v = px(toks[i])?;
+        i += 1;
+        while i + 1 < toks.len() && matches!(toks[i], "*" | "/") {
+            let f = px(toks[i + 1])?;
+            v = if toks[i] == "*" {
+                v * f
+            } else if f != 0.0 {
+                v / f
+            } else {
+                return None;
+            };
+            i += 2;
+        }
+        total += sign * v;
+        if i < toks.len() {
+            sign = match toks[i] {
+                "+" => 1.0,
+                "-" => -1.0,
+                _ => return None,
+            };
+            i += 1;
+            if i == toks.len() {
+                return None;
+            }
+        }
+    }
+    (!toks.is_empty()).then_some(total)
 }
 
 /// Declarations as a browser reads them: comments out (each a space, so `n/**/one` stays two
@@ -171,16 +215,34 @@ fn css_escape(it: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut Strin
     }
 }
 
-/// The classes (`.`) and ids (`#`) of a selector's last compound (`div.a#b` in `ul > li
-/// div.a#b`), their names read as a browser reads them (`.\6b` is class `k`, `.md\:x` is class
-/// `md:x`). `None` when that compound holds a pseudo-class or an attribute test: a rule that
-/// hides on hover or for some attribute values only.
-fn last_compound(selector: &str) -> Option<Vec<(u8, String)>> {
-    let mut parts: Vec<(u8, String)> = Vec::new();
-    // The class or id being read, and whether the compound so far tests more than names.
-    let mut name: Option<(u8, String)> = None;
+/// A selector's last compound (`div.a#b` in `ul > li div.a#b`), as far as the hiding check
+/// reads it.
+#[derive(Debug, Default, PartialEq)]
+struct Compound {
+    /// The element name (`div`, `spam`), lowercased; empty for none or `*`.
+    tag: String,
+    /// The classes (`.`) and ids (`#`), also those written as `[id=b]`, `[class~=a]`.
+    names: Vec<(u8, String)>,
+    /// Whether it is the whole selector (no combinator before it).
+    alone: bool,
+}
+
+/// The last compound of `selector`, its names read as a browser reads them (`.\6b` is class
+/// `k`, `.md\:x` is class `md:x`). `None` when that compound holds a pseudo-class or an
+/// attribute test other than one naming the id or a class: a rule that hides on hover or for
+/// some attribute values only.
+fn last_compound(selector: &str) -> Option<Compound> {
+    let mut out = Compound { alone: true, ..Compound::default() };
+    // The class or id being read (or the element name, kind 0, at the compound's start), and
+    // whether the compound so far tests more than names.
+    let mut name: Option<(u8, String)> = Some((0, String::new()));
     let mut conditional = false;
-    let mut it = selector.chars().peekable();
+    let end_name = |name: &mut Option<(u8, String)>, out: &mut Compound| match name.take() {
+        Some((0, tag)) => out.tag = if tag == "*" { String::new() } else { tag.to_ascii_lowercase() },
+        Some(part) if !part.1.is_empty() => out.names.push(part),
+        _ => {}
+    };
+    let mut it = selector.trim_matches([' ', '\t', '\n', '\r', '\x0c']).chars().peekable();
     while let Some(c) = it.next() {
         match c {
             '\\' => {
@@ -192,46 +254,37 @@ fn last_compound(selector: &str) -> Option<Vec<(u8, String)>> {
             }
             ' ' | '\t' | '\n' | '\r' | '\x0c' | '>' | '+' | '~' => {
                 // A combinator: what came before is not the last compound.
-                name = None;
-                parts.clear();
+                out = Compound::default();
+                name = Some((0, String::new()));
                 conditional = false;
             }
             '.' | '#' => {
-                parts.extend(name.take().filter(|(_, n)| !n.is_empty()));
+                end_name(&mut name, &mut out);
                 name = Some((c as u8, String::new()));
             }
-            ':' | '[' => {
-                parts.extend(name.take().filter(|(_, n)| !n.is_empty()));
+            '[' => {
+                end_name(&mut name, &mut out);
+                let test = bracketed(&mut it, '[', ']');
+                match attribute_name(&test) {
+                    Some(part) => out.names.push(part),
+                    None => conditional = true,
+                }
+            }
+            ':' => {
+                end_name(&mut name, &mut out);
                 conditional = true;
-                // Skip the test's brackets, which may hold spaces and other compounds
-                // (`:not(.a .b)`, `[title="a b"]`).
-                let (open, close) = if c == '[' { ('[', ']') } else { ('(', ')') };
-                let mut depth = usize::from(c == '[');
-                let mut quote: Option<char> = None;
+                // The pseudo-class's name, and its argument's brackets, which may hold spaces
+                // and other compounds (`:not(.a .b)`).
                 while let Some(&n) = it.peek() {
-                    if depth == 0 && c == ':' && n != '(' && !(n.is_alphanumeric() || matches!(n, '-' | '_' | ':')) {
+                    if n == '(' {
+                        it.next();
+                        bracketed(&mut it, '(', ')');
+                        break;
+                    }
+                    if !(n.is_alphanumeric() || matches!(n, '-' | '_' | ':')) {
                         break;
                     }
                     it.next();
-                    match (quote, n) {
-                        (Some(q), x) if x == q => quote = None,
-                        (Some(_), '\\') => {
-                            it.next();
-                        }
-                        (Some(_), _) => {}
-                        (None, '"' | '\'') => quote = Some(n),
-                        (None, '\\') => {
-                            it.next();
-                        }
-                        (None, x) if x == open => depth += 1,
-                        (None, x) if x == close => {
-                            depth = depth.saturating_sub(1);
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
                 }
             }
             _ => {
@@ -241,8 +294,74 @@ fn last_compound(selector: &str) -> Option<Vec<(u8, String)>> {
             }
         }
     }
-    parts.extend(name.filter(|(_, n)| !n.is_empty()));
-    (!conditional).then_some(parts)
+    end_name(&mut name, &mut out);
+    (!conditional).then_some(out)
+}
+
+/// The text up to the bracket that closes one already opened, skipping quoted strings and
+/// nested brackets; the iterator is left after it.
+fn bracketed(it: &mut std::iter::Peekable<std::str::Chars<'_>>, open: char, close: char) -> String {
+    let mut text = String::new();
+    let mut depth = 1usize;
+    let mut quote: Option<char> = None;
+    while let Some(n) = it.next() {
+        match (quote, n) {
+            (Some(q), x) if x == q => quote = None,
+            (_, '\\') => {
+                text.push(n);
+                if let Some(e) = it.next() {
+                    text.push(e);
+                }
+                continue;
+            }
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(n),
+            (None, x) if x == open => depth += 1,
+            (None, x) if x == close => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        text.push(n);
+    }
+    text
+}
+
+/// The id or class an attribute test names as an id or class selector would: `id=b` is `#b`,
+/// `class~=a` is `.a`, and so is `class=a` (the whole attribute `a`).
+fn attribute_name(test: &str) -> Option<(u8, String)> {
+    let (attr, value) = test.split_once('=')?;
+    let (attr, op) = match attr.trim().strip_suffix('~') {
+        Some(a) => (a.trim(), "~="),
+        None => (attr.trim(), "="),
+    };
+    let value = value.trim();
+    // A trailing ` i` or ` s` flag changes only the letter case compared.
+    let value = value.strip_suffix(" i").or_else(|| value.strip_suffix(" s")).unwrap_or(value).trim();
+    let value = match value.chars().next() {
+        Some(q @ ('"' | '\'')) => value.strip_prefix(q)?.strip_suffix(q)?,
+        _ => value,
+    };
+    let mut plain = String::new();
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            css_escape(&mut chars, &mut plain);
+        } else {
+            plain.push(c);
+        }
+    }
+    if plain.is_empty() || plain.contains(char::is_whitespace) {
+        return None;
+    }
+    match (attr.to_ascii_lowercase().as_str(), op) {
+        ("id", "=") => Some((b'#', plain)),
+        ("class", _) => Some((b'.', plain)),
+        _ => None,
+    }
 }
 
 /// Why a declaration block hides its element, if it does.
@@ -269,16 +388,17 @@ pub fn hide_reason(decls: &str) -> Option<String> {
     if get("filter").is_some_and(|f| {
         f.match_indices("opacity(").any(|(at, m)| {
             let arg = &f[at + m.len()..];
-            let arg = arg[..arg.find(')').unwrap_or(arg.len())].trim();
-            arg.trim_end_matches('%').trim().parse::<f64>().is_ok_and(|x| x <= 0.0)
+            faint(&arg[..arg.find(')').unwrap_or(arg.len())])
         })
     }) {
         return Some("filter:opacity(0)".into());
     }
-    if let Some(o) = get("opacity") {
-        if o.trim_end_matches('%').parse::<f64>().is_ok_and(|x| x <= 0.0) {
-            return Some("opacity:0".into());
-        }
+    if let Some(o) = get("opacity").filter(|o| faint(o)) {
+        return Some(format!("opacity:{o}"));
+    }
+    // The `scale` property (`scale: 0`, `scale: 0 1`): a zero factor on either axis.
+    if get("scale").is_some_and(|v| v.split_whitespace().any(|f| f.trim_end_matches('%').parse::<f64>() == Ok(0.0))) {
+        return Some("scale:0".into());
     }
     if let Some(f) = get("font-size").and_then(px) {
         if f <= 1.0 {
@@ -323,7 +443,10 @@ pub fn hide_reason(decls: &str) -> Option<String> {
         }
     }
     if let Some(t) = get("transform") {
-        if ["scale(0)", "scale(0,", "scalex(0)", "scaley(0)"].iter().any(|p| t.contains(p)) {
+        if ["scale(0)", "scale(0,", "scalex(0)", "scaley(0)", "scale3d(0,"]
+            .iter()
+            .any(|p| t.replace(' ', "").contains(p))
+        {
             return Some("transform:scale(0)".into());
         }
         if translated_far(t) {
@@ -338,6 +461,15 @@ pub fn hide_reason(decls: &str) -> Option<String> {
         return Some(format!("color:{}", get("color").unwrap_or("")));
     }
     None
+}
+
+/// Whether an opacity (`0.02`, `3%`) leaves text too faint to read: 5 % or less.
+fn faint(v: &str) -> bool {
+    let v = v.trim();
+    match v.strip_suffix('%') {
+        Some(pc) => pc.trim().parse::<f64>().is_ok_and(|x| x <= 5.0),
+        None => v.parse::<f64>().is_ok_and(|x| x <= 0.05),
+    }
 }
 
 /// Whether a CSS colour is fully transparent: `transparent`, `rgba(…, 0)`, `hsla(…, 0)`,
@@ -410,17 +542,29 @@ fn reason_zh(en: &str) -> String {
         "1-pixel marquee" => return "1 像素的 marquee 滚动区".into(),
         "marquee at extreme speed" => return "极速滚动的 marquee".into(),
         "zero-size frame" => return "零尺寸的框架（iframe/frame）".into(),
+        "zero-size svg" => return "零尺寸的 SVG 图形".into(),
         _ => {}
     }
     en.replace(" with overflow:hidden", " 且 overflow:hidden").replace(" (off-screen)", "（移出屏幕）")
 }
 
-/// Classes and ids hidden by CSS rules (simple last compound selectors only).
+/// Classes, ids and element names hidden by CSS rules (by a selector's last compound).
 #[derive(Debug, Default)]
 struct HiddenRules {
     classes: HashMap<String, Reason>,
     ids: HashMap<String, Reason>,
+    /// Element names hidden by a rule of their name alone (`spam {display:none}`).
+    tags: HashMap<String, Reason>,
 }
+
+/// Elements a rule of their name alone may hide without hiding links from visitors: not
+/// rendered anyway (`template`, `script`, `head`, …), shown only when the page opens them
+/// (`dialog`), or the whole page hidden until its script shows it (`html`, `body`), a common
+/// way to avoid a flash of unstyled content.
+const NAMED_HIDING_OK: &[&str] = &[
+    "html", "body", "head", "title", "meta", "link", "base", "style", "script", "noscript", "template", "dialog",
+    "datalist", "param", "source", "track",
+];
 
 impl HiddenRules {
     /// Adds the hiding rules of a style sheet; `origin` names an external one. Returns the
@@ -430,10 +574,10 @@ impl HiddenRules {
         for (sel, decls) in screen_rules(&css) {
             let Some(reason) = hide_reason(decls) else { continue };
             for one in sel.split(',') {
-                for (kind, name) in last_compound(one).unwrap_or_default() {
-                    let map = if kind == b'.' { &mut self.classes } else { &mut self.ids };
-                    let rule = format!("{}{name} {{{reason}}}", kind as char);
-                    let zh_rule = format!("{}{name} {{{}}}", kind as char, reason_zh(&reason));
+                let Some(compound) = last_compound(one) else { continue };
+                let add = |map: &mut HashMap<String, Reason>, name: String, shown: String| {
+                    let rule = format!("{shown} {{{reason}}}");
+                    let zh_rule = format!("{shown} {{{}}}", reason_zh(&reason));
                     let r = match origin {
                         None => Reason { en: rule, zh: zh_rule },
                         Some(o) => Reason {
@@ -442,6 +586,22 @@ impl HiddenRules {
                         },
                     };
                     map.insert(name, r);
+                };
+                if compound.names.is_empty() && compound.alone {
+                    // A rule of an element name alone: a made-up element (`<spam>`) hidden by its
+                    // name, or a real one. Not `.menu ul`, which hides the lists of one block
+                    // (a drop-down menu) and not every list; not those hidden or shown by the
+                    // page anyway: `template`, `dialog` (until opened), `body` (hidden until a
+                    // script shows the page).
+                    let tag = compound.tag;
+                    if !tag.is_empty() && !NAMED_HIDING_OK.contains(&tag.as_str()) {
+                        add(&mut self.tags, tag.clone(), tag);
+                    }
+                }
+                for (kind, name) in compound.names {
+                    let map = if kind == b'.' { &mut self.classes } else { &mut self.ids };
+                    let shown = format!("{}{name}", kind as char);
+                    add(map, name, shown);
                 }
             }
         }
@@ -449,7 +609,7 @@ impl HiddenRules {
     }
 
     fn is_empty(&self) -> bool {
-        self.classes.is_empty() && self.ids.is_empty()
+        self.classes.is_empty() && self.ids.is_empty() && self.tags.is_empty()
     }
 
     /// Adds the elements a page's script hides as it loads: a statement that runs on load
@@ -1018,6 +1178,7 @@ fn hidden_blocks(
     let external = styles.map(|(s, page)| s.linked(events, &page_imports, value, page, sites)).unwrap_or_default();
     let class_rule = |c: &str| rules.classes.get(c).or_else(|| external.iter().find_map(|r| r.classes.get(c))).cloned();
     let id_rule = |id: &str| rules.ids.get(id).or_else(|| external.iter().find_map(|r| r.ids.get(id))).cloned();
+    let tag_rule = |t: &str| rules.tags.get(t).or_else(|| external.iter().find_map(|r| r.tags.get(t))).cloned();
     let mut stack: Vec<Open> = Vec::new();
     let mut out = Vec::new();
     let mut more = 0;
@@ -1054,18 +1215,23 @@ fn hidden_blocks(
                         reason = id_rule(id.trim());
                     }
                 }
+                if reason.is_none() {
+                    reason = tag_rule(&tag.name);
+                }
                 if reason.is_none() && tag.name == "marquee" {
                     reason = marquee_reason(tag, value);
                 }
                 let is_frame = tag.name == "iframe" || tag.name == "frame";
-                if reason.is_none() && is_frame {
+                // A frame, or an SVG image, whose content is cut off at its size (an inline
+                // `<svg>` does not overflow: `overflow: hidden` by default).
+                if reason.is_none() && (is_frame || tag.name == "svg") {
                     let zero = |n: &str| tag.attr(n).is_some_and(|a| px(&value(a)).is_some_and(|x| x <= 1.0));
                     if zero("width") || zero("height") {
-                        reason = Some(Reason::new("zero-size frame"));
+                        reason = Some(Reason::new(if is_frame { "zero-size frame" } else { "zero-size svg" }));
                     }
                 }
                 let link = match tag.name.as_str() {
-                    "a" | "area" => tag.attr("href").map(value),
+                    "a" | "area" => tag.attr("href").or_else(|| tag.attr("xlink:href")).map(value),
                     "iframe" | "frame" => tag.attr("src").map(value),
                     _ => None,
                 };
@@ -2004,24 +2170,43 @@ mod tests {
     #[test]
     fn last_compounds() {
         let read = |s: &str| {
-            last_compound(s).map(|v| v.into_iter().map(|(k, n)| format!("{}{n}", k as char)).collect::<Vec<_>>())
+            last_compound(s).map(|c| {
+                let names = c.names.into_iter().map(|(k, n)| format!("{}{n}", k as char));
+                (!c.tag.is_empty()).then_some(c.tag).into_iter().chain(names).collect::<Vec<_>>()
+            })
         };
-        assert_eq!(read("ul li.a#b"), Some(vec![".a".into(), "#b".into()]));
-        assert_eq!(read("div>.x"), Some(vec![".x".into()]));
-        assert_eq!(read(".\\6b"), Some(vec![".k".into()]));
+        let some = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(read("ul li.a#b"), some(&["li", ".a", "#b"]));
+        assert_eq!(read("div>.x"), some(&[".x"]));
+        assert_eq!(read(".\\6b"), some(&[".k"]));
         // The space after a hex escape ends it and is no combinator: this is `.k.y`.
-        assert_eq!(read(".\\6b .y"), Some(vec![".k".into(), ".y".into()]));
-        assert_eq!(read(".\\6b  .y"), Some(vec![".y".into()]));
-        assert_eq!(read(".md\\:hidden"), Some(vec![".md:hidden".into()]));
-        assert_eq!(read("#a\\ b"), Some(vec!["#a b".into()]));
-        assert_eq!(read("a:hover .x"), Some(vec![".x".into()]));
+        assert_eq!(read(".\\6b .y"), some(&[".k", ".y"]));
+        assert_eq!(read(".\\6b  .y"), some(&[".y"]));
+        assert_eq!(read(".md\\:hidden"), some(&[".md:hidden"]));
+        assert_eq!(read("#a\\ b"), some(&["#a b"]));
+        assert_eq!(read("a:hover .x"), some(&[".x"]));
         assert_eq!(read(".x:hover"), None);
         assert_eq!(read(".x::before"), None);
         assert_eq!(read(".x:not(.a .b)"), None);
         assert_eq!(read(".x[title=\"a b\"]"), None);
-        assert_eq!(read("[title=\"a ] b\"] .y"), Some(vec![".y".into()]));
-        assert_eq!(read("p"), Some(vec![]));
-        assert_eq!(read(". #"), Some(vec![]));
+        assert_eq!(read("[title=\"a ] b\"] .y"), some(&[".y"]));
+        assert_eq!(read("P"), some(&["p"]));
+        assert_eq!(read("*.z"), some(&[".z"]));
+        assert_eq!(read(". #"), some(&[]));
+        // Attribute tests that name the id or a class, as `#k` and `.k` do.
+        assert_eq!(read("div[id=k]"), some(&["div", "#k"]));
+        assert_eq!(read("[class~='a']"), some(&[".a"]));
+        assert_eq!(read("[ID=\"x\" i]"), some(&["#x"]));
+        assert_eq!(read("[id=\\6b]"), some(&["#k"]));
+        assert_eq!(read("[data-x=y]"), None);
+        assert_eq!(read("[id^=k]"), None);
+        assert_eq!(read("[class=\"a b\"]"), None);
+        assert_eq!(read("[hidden]"), None);
+        // Trailing white space is no combinator; a compound after one is not the whole selector.
+        assert_eq!(read(" .a\t"), some(&[".a"]));
+        assert!(last_compound("spam").unwrap().alone);
+        assert!(!last_compound(".menu ul").unwrap().alone);
+        assert!(!last_compound("body > spam").unwrap().alone);
     }
 
     #[test]
@@ -2136,6 +2321,17 @@ mod tests {
             r"di\73 play:none",
             r"visibility:\hidden",
             r"display:\6e one",
+            // Too faint to read; a zero scale; lengths in calc() and viewport units.
+            "opacity:0.01",
+            "opacity: 3%",
+            "filter:opacity(0.02)",
+            "scale:0",
+            "scale: 1 0",
+            "transform:scale3d(0, 0, 1)",
+            "position:absolute;left:calc(-9999px)",
+            "position:absolute;top:calc(-100vh - 50px)",
+            "position:fixed;left:calc(-1*9999px)",
+            "text-indent:-100vw;overflow:hidden",
         ] {
             assert!(hide_reason(d).is_some(), "{d}");
         }
@@ -2170,6 +2366,13 @@ mod tests {
             "display:n/**/one",
             // The first white space ends the escape, the second stays: `n one`.
             r"display:\6e  one",
+            "opacity:0.1",
+            "opacity:50%",
+            "scale:0.5",
+            "scale: 1",
+            "position:absolute;left:calc(50% - 9999px)",
+            "position:absolute;left:-10vw",
+            "position:absolute;left:calc(-9999px +)",
         ] {
             assert!(hide_reason(d).is_none(), "{d}");
         }

@@ -248,6 +248,43 @@ fn escaped_class_and_id_selectors_are_read_as_a_browser_reads_them() {
     }
 }
 
+#[test]
+fn more_ways_to_hide_a_link_are_found() {
+    const SPAM: &str = r#"<a href="http://spam.example/">casino</a>"#;
+    let hidden = [
+        // An element of a made-up name, hidden by a rule of that name.
+        format!(r#"<style>spam{{display:none}}</style><spam>{SPAM}</spam>"#),
+        // Attribute tests that name an id or a class.
+        format!(r#"<style>div[id=k]{{display:none}}</style><div id="k">{SPAM}</div>"#),
+        format!(r#"<style>[class~="k"]{{visibility:hidden}}</style><p class="x k">{SPAM}</p>"#),
+        // An inline SVG of zero size (its content does not overflow).
+        r#"<svg width="0" height="0"><a href="http://spam.example/"><text>casino</text></a></svg>"#.to_string(),
+        r#"<svg width="0" height="0"><a xlink:href="http://spam.example/"><text>casino</text></a></svg>"#.to_string(),
+        // Too faint to read, scaled to nothing, off-screen by calc() or viewport units.
+        format!(r#"<div style="opacity:0.01">{SPAM}</div>"#),
+        format!(r#"<div style="scale:0">{SPAM}</div>"#),
+        format!(r#"<div style="position:absolute;left:calc(-9999px)">{SPAM}</div>"#),
+        format!(r#"<div style="text-indent:-100vw;overflow:hidden">{SPAM}</div>"#),
+    ];
+    for body in &hidden {
+        let f = darklinks("more.html", &page(body));
+        assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"), "{body}: {f:?}");
+    }
+    let visible = [
+        // A drop-down menu's lists are hidden, not every list on the page.
+        format!(r#"<style>.menu ul{{display:none}}</style><ul><li>{SPAM}</li></ul>"#),
+        // The page hidden until its script shows it; a dialog until it is opened.
+        format!(r#"<style>body{{display:none}}</style>{SPAM}"#),
+        format!(r#"<style>dialog{{display:none}}</style><dialog>{SPAM}</dialog>"#),
+        format!(r#"<style>spam:hover{{display:none}}</style><spam>{SPAM}</spam>"#),
+        format!(r#"<div style="opacity:0.5">{SPAM}</div>"#),
+        r#"<svg width="20" height="20"><a href="http://spam.example/"><text>x</text></a></svg>"#.to_string(),
+    ];
+    for body in &visible {
+        assert!(darklinks("more.html", &page(body)).is_empty(), "{body}");
+    }
+}
+
 mod external_stylesheets {
     use std::path::Path;
 

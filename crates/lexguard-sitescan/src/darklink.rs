@@ -417,6 +417,20 @@ pub fn hide_reason(decls: &str) -> Option<String> {
             return Some(format!("{side}:{} (off-screen)", get(side).unwrap_or("")));
         }
     }
+    // A fixed box placed past the viewport's right or bottom edge: the page never scrolls it
+    // into view (an absolute one would widen the page instead). Not one a transform moves
+    // back (`top:100%; transform:translateY(-100%)`: a banner along the bottom edge).
+    if get("position") == Some("fixed") && get("transform").is_none_or(|t| t == "none") {
+        for side in ["left", "top"] {
+            let past_edge = get(side).is_some_and(|v| match v.trim().strip_suffix('%') {
+                Some(pc) => pc.trim().parse::<f64>().is_ok_and(|x| x >= 100.0),
+                None => px(v).is_some_and(|x| x >= 10_000.0),
+            });
+            if past_edge {
+                return Some(format!("{side}:{} (off-screen)", get(side).unwrap_or("")));
+            }
+        }
+    }
     for side in ["margin-left", "margin-top"] {
         if get(side).and_then(px).is_some_and(|x| x <= -2000.0) {
             return Some(format!("{side}:{} (off-screen)", get(side).unwrap_or("")));
@@ -2332,6 +2346,9 @@ mod tests {
             "position:absolute;top:calc(-100vh - 50px)",
             "position:fixed;left:calc(-1*9999px)",
             "text-indent:-100vw;overflow:hidden",
+            "position:fixed;left:200%",
+            "position:fixed;top:100%",
+            "position:fixed;left:99999px",
         ] {
             assert!(hide_reason(d).is_some(), "{d}");
         }
@@ -2373,6 +2390,11 @@ mod tests {
             "position:absolute;left:calc(50% - 9999px)",
             "position:absolute;left:-10vw",
             "position:absolute;left:calc(-9999px +)",
+            "position:fixed;left:50%",
+            "position:fixed;top:90%",
+            "position:absolute;left:200%",
+            "position:fixed;left:1200px",
+            "position:fixed;top:100%;transform:translateY(-100%)",
         ] {
             assert!(hide_reason(d).is_none(), "{d}");
         }

@@ -607,8 +607,12 @@ impl HiddenRules {
                     // (a drop-down menu) and not every list; not those hidden or shown by the
                     // page anyway: `template`, `dialog` (until opened), `body` (hidden until a
                     // script shows the page).
+                    // (An element's name: not a keyframe's `50%`, `from` or `to`.)
                     let tag = compound.tag;
-                    if !tag.is_empty() && !NAMED_HIDING_OK.contains(&tag.as_str()) {
+                    let element = tag.starts_with(|c: char| c.is_ascii_alphabetic())
+                        && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        && !matches!(tag.as_str(), "from" | "to");
+                    if element && !NAMED_HIDING_OK.contains(&tag.as_str()) {
                         add(&mut self.tags, tag.clone(), tag);
                     }
                 }
@@ -2221,6 +2225,16 @@ mod tests {
         assert!(last_compound("spam").unwrap().alone);
         assert!(!last_compound(".menu ul").unwrap().alone);
         assert!(!last_compound("body > spam").unwrap().alone);
+    }
+
+    #[test]
+    fn element_name_rules() {
+        let mut rules = HiddenRules::default();
+        rules.add_css(
+            "spam{display:none} .menu ul{display:none} body{display:none} @keyframes f { from { opacity: 0 } 50% { opacity: 0 } }",
+            None,
+        );
+        assert_eq!(rules.tags.keys().collect::<Vec<_>>(), ["spam"]);
     }
 
     #[test]

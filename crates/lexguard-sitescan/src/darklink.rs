@@ -298,6 +298,33 @@ fn last_compound(selector: &str) -> Option<Compound> {
     (!conditional).then_some(out)
 }
 
+/// The selectors of a selector list: split at its commas, but not at those inside brackets,
+/// quotes or escapes (`:is(.a, .b)`, `[title="a,b"]`, `.a\,b`).
+fn selector_list(list: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut quote, mut start) = (0usize, None, 0);
+    let mut it = list.char_indices();
+    while let Some((i, c)) = it.next() {
+        match (quote, c) {
+            (_, '\\') => {
+                it.next();
+            }
+            (Some(q), x) if x == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[') => depth += 1,
+            (None, ')' | ']') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                out.push(&list[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&list[start..]);
+    out
+}
+
 /// The text up to the bracket that closes one already opened, skipping quoted strings and
 /// nested brackets; the iterator is left after it.
 fn bracketed(it: &mut std::iter::Peekable<std::str::Chars<'_>>, open: char, close: char) -> String {
@@ -587,7 +614,7 @@ impl HiddenRules {
         let css = without_comments(css);
         for (sel, decls) in screen_rules(&css) {
             let Some(reason) = hide_reason(decls) else { continue };
-            for one in sel.split(',') {
+            for one in selector_list(sel) {
                 let Some(compound) = last_compound(one) else { continue };
                 let add = |map: &mut HashMap<String, Reason>, name: String, shown: String| {
                     let rule = format!("{shown} {{{reason}}}");
@@ -2225,6 +2252,20 @@ mod tests {
         assert!(last_compound("spam").unwrap().alone);
         assert!(!last_compound(".menu ul").unwrap().alone);
         assert!(!last_compound("body > spam").unwrap().alone);
+    }
+
+    #[test]
+    fn selector_lists() {
+        assert_eq!(selector_list(".a, .b"), [".a", " .b"]);
+        assert_eq!(selector_list(":is(.a, .b) .c,.d"), [":is(.a, .b) .c", ".d"]);
+        assert_eq!(selector_list("[title=\"a,b\"],.e"), ["[title=\"a,b\"]", ".e"]);
+        assert_eq!(selector_list(".a\\,b,.f"), [".a\\,b", ".f"]);
+        let mut rules = HiddenRules::default();
+        // Split at every comma, `:is(.a` was dropped and ` .b)` read as a class `b)`.
+        rules.add_css(":is(.a, .b) .c, .x :is(.a, .b), .d { display: none }", None);
+        let mut classes: Vec<&str> = rules.classes.keys().map(String::as_str).collect();
+        classes.sort();
+        assert_eq!(classes, ["c", "d"]);
     }
 
     #[test]

@@ -2268,6 +2268,28 @@ mod tests {
         assert_eq!(classes, ["c", "d"]);
     }
 
+    proptest::proptest! {
+        /// The CSS readers take whatever a page holds: any mix of the characters that steer
+        /// them (brackets, quotes, escapes, combinators, units) never panics, and what a
+        /// selector list splits into covers it.
+        #[test]
+        fn css_readers_take_any_input(
+            css in r#"[-a-z0-9.#:\[\]()"'\\ ,>+~*=%{};/éα赌\t\n]{0,80}"#,
+        ) {
+            let parts = selector_list(&css);
+            proptest::prop_assert_eq!(parts.join(",").len(), css.len());
+            for one in parts {
+                let _ = last_compound(one);
+                let _ = attribute_name(one);
+            }
+            let _ = hide_reason(&css);
+            let _ = px(&css);
+            let _ = calc_px(&css);
+            let mut rules = HiddenRules::default();
+            let _ = rules.add_css(&css, None);
+        }
+    }
+
     #[test]
     fn element_name_rules() {
         let mut rules = HiddenRules::default();

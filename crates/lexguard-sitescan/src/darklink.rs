@@ -178,9 +178,13 @@ fn css_plain(decls: &str) -> std::borrow::Cow<'_, str> {
     if !decls.contains("/*") && !decls.contains('\\') {
         return decls.into();
     }
-    let clean = without_comments(decls);
-    let mut out = String::with_capacity(clean.len());
-    let mut it = clean.chars().peekable();
+    css_unescape(&without_comments(decls)).into()
+}
+
+/// `s` with its CSS escapes decoded ([`css_escape`]).
+fn css_unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
     while let Some(c) = it.next() {
         if c == '\\' {
             css_escape(&mut it, &mut out);
@@ -188,7 +192,7 @@ fn css_plain(decls: &str) -> std::borrow::Cow<'_, str> {
             out.push(c);
         }
     }
-    out.into()
+    out
 }
 
 /// Decodes the CSS escape after a backslash: up to six hex digits and one white space after
@@ -245,13 +249,10 @@ fn last_compound(selector: &str) -> Option<Compound> {
     let mut it = selector.trim_matches([' ', '\t', '\n', '\r', '\x0c']).chars().peekable();
     while let Some(c) = it.next() {
         match c {
-            '\\' => {
-                let mut plain = String::new();
-                css_escape(&mut it, &mut plain);
-                if let Some((_, n)) = &mut name {
-                    n.push_str(&plain);
-                }
-            }
+            '\\' => match &mut name {
+                Some((_, n)) => css_escape(&mut it, n),
+                None => css_escape(&mut it, &mut String::new()),
+            },
             ' ' | '\t' | '\n' | '\r' | '\x0c' | '>' | '+' | '~' => {
                 // A combinator: what came before is not the last compound.
                 out = Compound::default();
@@ -372,15 +373,7 @@ fn attribute_name(test: &str) -> Option<(u8, String)> {
         Some(q @ ('"' | '\'')) => value.strip_prefix(q)?.strip_suffix(q)?,
         _ => value,
     };
-    let mut plain = String::new();
-    let mut chars = value.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            css_escape(&mut chars, &mut plain);
-        } else {
-            plain.push(c);
-        }
-    }
+    let plain = css_unescape(value);
     if plain.is_empty() || plain.contains(char::is_whitespace) {
         return None;
     }
@@ -484,10 +477,8 @@ pub fn hide_reason(decls: &str) -> Option<String> {
         }
     }
     if let Some(t) = get("transform") {
-        if ["scale(0)", "scale(0,", "scalex(0)", "scaley(0)", "scale3d(0,"]
-            .iter()
-            .any(|p| t.replace(' ', "").contains(p))
-        {
+        let packed = t.replace(' ', "");
+        if ["scale(0)", "scale(0,", "scalex(0)", "scaley(0)", "scale3d(0,"].iter().any(|p| packed.contains(p)) {
             return Some("transform:scale(0)".into());
         }
         if translated_far(t) {
@@ -1221,9 +1212,14 @@ fn hidden_blocks(
         }
     }
     let external = styles.map(|(s, page)| s.linked(events, &page_imports, value, page, sites)).unwrap_or_default();
-    let class_rule = |c: &str| rules.classes.get(c).or_else(|| external.iter().find_map(|r| r.classes.get(c))).cloned();
-    let id_rule = |id: &str| rules.ids.get(id).or_else(|| external.iter().find_map(|r| r.ids.get(id))).cloned();
-    let tag_rule = |t: &str| rules.tags.get(t).or_else(|| external.iter().find_map(|r| r.tags.get(t))).cloned();
+    // The rule hiding a name of one kind (classes, ids, element names): the page's own, then
+    // the linked stylesheets'.
+    let rule = |kind: fn(&HiddenRules) -> &HashMap<String, Reason>, name: &str| {
+        kind(&rules).get(name).or_else(|| external.iter().find_map(|r| kind(r).get(name))).cloned()
+    };
+    let class_rule = |c: &str| rule(|r| &r.classes, c);
+    let id_rule = |id: &str| rule(|r| &r.ids, id);
+    let tag_rule = |t: &str| rule(|r| &r.tags, t);
     let mut stack: Vec<Open> = Vec::new();
     let mut out = Vec::new();
     let mut more = 0;

@@ -17,6 +17,21 @@ fn darklinks(name: &str, content: &str) -> Vec<Finding> {
     scanner().scan_bytes(name, content.as_bytes()).into_iter().filter(|f| f.kind == Kind::Darklink).collect()
 }
 
+/// One outside link with a keyword, for the pages of [`hiding`].
+const SPAM: &str = r#"<a href="http://spam.example/">casino</a>"#;
+
+/// Each body of `hidden`, put in a page named `name`, gives a `darklink:hidden-link` finding;
+/// each of `visible` gives no finding.
+fn hiding(name: &str, hidden: &[String], visible: &[String]) {
+    for body in hidden {
+        let f = darklinks(name, &page(body));
+        assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"), "{body}: {f:?}");
+    }
+    for body in visible {
+        assert!(darklinks(name, &page(body)).is_empty(), "{body}");
+    }
+}
+
 #[test]
 fn every_hiding_technique_is_found() {
     let cases = [
@@ -204,53 +219,38 @@ fn junk_attributes_before_the_hiding_one_do_not_hide_it() {
 fn stray_end_tags_do_not_close_a_hidden_block() {
     // A browser ignores an inline or paragraph end tag that would close a block opened inside
     // it, and the link stays hidden; table cells and blocks do close what they hold.
-    const SPAM: &str = r#"<a href="http://spam.example/">casino</a>"#;
     let hidden = [
         format!(r#"<p><div style="display:none"></p>{SPAM}</div>"#),
         format!(r#"<b><div style="display:none"></b>{SPAM}</div>"#),
         format!(r#"<div style="display:none"></span></font>{SPAM}</div>"#),
     ];
-    for body in &hidden {
-        let f = darklinks("stray.html", &page(body));
-        assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"), "{body}: {f:?}");
-    }
     let visible = [
         format!(r#"<table><tr><td><div style="display:none"></td></tr></table>{SPAM}"#),
         format!(r#"<div><p style="display:none">x</div>{SPAM}"#),
         format!(r#"<b><span style="display:none"></b>{SPAM}"#),
     ];
-    for body in &visible {
-        assert!(darklinks("stray.html", &page(body)).is_empty(), "{body}");
-    }
+    hiding("stray.html", &hidden, &visible);
 }
 
 #[test]
 fn escaped_class_and_id_selectors_are_read_as_a_browser_reads_them() {
     // `.\6b ` is class `k`, `#\73 pam` is id `spam`, `.a\.b` is class `a.b`: the rule hides.
-    const SPAM: &str = r#"<a href="http://spam.example/">casino</a>"#;
     let hidden = [
         format!(r#"<style>.\6b {{display:none}}</style><div class="k">{SPAM}</div>"#),
         format!(r#"<style>div > #\73 pam{{display:none}}</style><div><p id="spam">{SPAM}</p></div>"#),
         format!(r#"<style>.a\.b{{display:none}}</style><div class="a.b">{SPAM}</div>"#),
         format!(r#"<style>.\000068 ide {{visibility:hidden}}</style><span class="hide">{SPAM}</span>"#),
     ];
-    for body in &hidden {
-        let f = darklinks("escaped.html", &page(body));
-        assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"), "{body}: {f:?}");
-    }
     // An escaped space is part of the name, not a combinator; a pseudo-class hides sometimes.
     let visible = [
         format!(r#"<style>.x\ k{{display:none}}</style><div class="k">{SPAM}</div>"#),
         format!(r#"<style>.\6b :hover{{display:none}}</style><div class="k">{SPAM}</div>"#),
     ];
-    for body in &visible {
-        assert!(darklinks("escaped.html", &page(body)).is_empty(), "{body}");
-    }
+    hiding("escaped.html", &hidden, &visible);
 }
 
 #[test]
 fn more_ways_to_hide_a_link_are_found() {
-    const SPAM: &str = r#"<a href="http://spam.example/">casino</a>"#;
     let hidden = [
         // An element of a made-up name, hidden by a rule of that name.
         format!(r#"<style>spam{{display:none}}</style><spam>{SPAM}</spam>"#),
@@ -266,10 +266,6 @@ fn more_ways_to_hide_a_link_are_found() {
         format!(r#"<div style="position:absolute;left:calc(-9999px)">{SPAM}</div>"#),
         format!(r#"<div style="text-indent:-100vw;overflow:hidden">{SPAM}</div>"#),
     ];
-    for body in &hidden {
-        let f = darklinks("more.html", &page(body));
-        assert!(f.iter().any(|f| f.rule == "darklink:hidden-link"), "{body}: {f:?}");
-    }
     let visible = [
         // A drop-down menu's lists are hidden, not every list on the page.
         format!(r#"<style>.menu ul{{display:none}}</style><ul><li>{SPAM}</li></ul>"#),
@@ -280,9 +276,7 @@ fn more_ways_to_hide_a_link_are_found() {
         format!(r#"<div style="opacity:0.5">{SPAM}</div>"#),
         r#"<svg width="20" height="20"><a href="http://spam.example/"><text>x</text></a></svg>"#.to_string(),
     ];
-    for body in &visible {
-        assert!(darklinks("more.html", &page(body)).is_empty(), "{body}");
-    }
+    hiding("more.html", &hidden, &visible);
 }
 
 mod external_stylesheets {
